@@ -1,0 +1,113 @@
+# vtpm-rtmr — build, test and install.
+#   make            build build/vtpm-rtmrd and build/vtpm-rtmr
+#   make deps       apt-install every Debian package needed to build and test (idempotent)
+#   make check      unit tests (ASan+UBSan) and host integration tests
+#   make install    install binaries, units and docs (DESTDIR, PREFIX)
+#   make clean
+CC      ?= gcc
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/vtpm-rtmr
+
+B := build
+PKGS := libtpms tss2-mu libcrypto json-c
+HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
+ifeq ($(HAVE_SYSTEMD),1)
+PKGS += libsystemd
+SYSTEMD_DEF := -DHAVE_SYSTEMD=1
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Isrc -D_GNU_SOURCE $(SYSTEMD_DEF) $(PKG_CFLAGS) -MMD -MP
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+MAINS    := src/daemon_main.c src/tool_main.c
+LIB_SRCS := $(filter-out $(MAINS),$(wildcard src/*.c src/tpm_cmds/*.c src/rtmr_map/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+SAN_OBJS := $(LIB_SRCS:%.c=$(B)/asan/%.o)
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRCS  := $(wildcard tests/tools/*.c)
+TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
+
+.PHONY: all deps check unit-check integration-check install clean bench
+all: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr
+
+deps:
+	sh scripts/install-deps.sh
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+
+$(B)/libvtpmrtmr.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libvtpmrtmr-asan.a: $(SAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/vtpm-rtmrd: $(B)/obj/src/daemon_main.o $(B)/libvtpmrtmr.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/vtpm-rtmr: $(B)/obj/src/tool_main.o $(B)/libvtpmrtmr.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Sanitized daemon and tool: the integration tests run these.
+$(B)/asan/vtpm-rtmrd: $(B)/asan/src/daemon_main.o $(B)/libvtpmrtmr-asan.a
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+$(B)/asan/vtpm-rtmr: $(B)/asan/src/tool_main.o $(B)/libvtpmrtmr-asan.a
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libvtpmrtmr-asan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(B)/libvtpmrtmr-asan.a \
+		$(shell pkg-config --cflags --libs cmocka) $(PKG_LIBS)
+
+$(B)/tests/tools/%: tests/tools/%.c $(B)/libvtpmrtmr.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) -o $@ $< $(B)/libvtpmrtmr.a $(FUSE_LIBS) $(PKG_LIBS)
+
+check: unit-check integration-check
+
+unit-check: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+integration-check: all $(B)/asan/vtpm-rtmrd $(B)/asan/vtpm-rtmr $(TOOL_BINS)
+	@sh tests/integration/run-all.sh
+
+bench: all
+	@sh bench/run.sh
+
+install: all
+	install -D -m 0755 $(B)/vtpm-rtmrd $(DESTDIR)$(SBINDIR)/vtpm-rtmrd
+	install -D -m 0755 $(B)/vtpm-rtmr $(DESTDIR)$(BINDIR)/vtpm-rtmr
+	install -D -m 0644 systemd/vtpm-rtmrd.service $(DESTDIR)$(UNITDIR)/vtpm-rtmrd.service
+	install -D -m 0644 systemd/modules-load.d/tpm_vtpm_proxy.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/vtpm-rtmr.conf
+	install -D -m 0644 systemd/tmpfiles.d/vtpm-rtmr.conf $(DESTDIR)$(TMPFILESDIR)/vtpm-rtmr.conf
+	install -D -m 0644 etc/vtpm-rtmrd.conf $(DESTDIR)$(DOCDIR)/vtpm-rtmrd.conf.example
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+#include "hash_alg.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+/* Sorted by TPM_ALG_ID. */
+static const struct hash_alg algs[] = {
+	{ "sha1", 0x0004, 20, "SHA1" },
+	{ "sha256", 0x000b, 32, "SHA256" },
+	{ "sha384", 0x000c, 48, "SHA384" },
+	{ "sha512", 0x000d, 64, "SHA512" },
+	{ "sm3_256", 0x0012, 32, "SM3" },
+	{ "sha3_256", 0x0027, 32, "SHA3-256" },
+	{ "sha3_384", 0x0028, 48, "SHA3-384" },
+	{ "sha3_512", 0x0029, 64, "SHA3-512" },
+};
+
+const struct hash_alg *hash_alg_all(size_t *count)
+{
+	*count = sizeof(algs) / sizeof(algs[0]);
+	return algs;
+}
+
+const struct hash_alg *hash_alg_by_name_n(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strlen(algs[i].name) == len && memcmp(algs[i].name, name, len) == 0)
+			return &algs[i];
+	return NULL;
+}
+
+const struct hash_alg *hash_alg_by_name(const char *name)
+{
+	return hash_alg_by_name_n(name, strlen(name));
+}
+
+const struct hash_alg *hash_alg_by_tpm(uint16_t tpm_alg)
+{
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (algs[i].tpm_alg == tpm_alg)
+			return &algs[i];
+	return NULL;
+}
+
+static int digest_parts(const struct hash_alg *alg, const void *a, size_t alen, const void *b,
+			size_t blen, uint8_t *out)
+{
+	const EVP_MD *md = EVP_get_digestbyname(alg->evp);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int outlen = 0;
+	int ok = md && ctx && EVP_DigestInit_ex(ctx, md, NULL) &&
+		 EVP_DigestUpdate(ctx, a, alen) && (blen == 0 || EVP_DigestUpdate(ctx, b, blen)) &&
+		 EVP_DigestFinal_ex(ctx, out, &outlen) && outlen == alg->size;
+
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+int hash_digest(const struct hash_alg *alg, const void *data, size_t len, uint8_t *out)
+{
+	return digest_parts(alg, data, len, NULL, 0, out);
+}
+
+int hash_extend(const struct hash_alg *alg, uint8_t *reg, const uint8_t *digest, size_t digest_len)
+{
+	uint8_t tmp[HASH_MAX_SIZE];
+
+	if (digest_parts(alg, reg, alg->size, digest, digest_len, tmp) < 0)
+		return -1;
+	memcpy(reg, tmp, alg->size);
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Logging to stderr; under systemd (JOURNAL_STREAM set) lines carry <N> priority prefixes. */
+#ifndef VTPM_LOG_H
+#define VTPM_LOG_H
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+int log_parse_level(const char *s, enum log_level *out);
+void log_set_ident(const char *ident);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+#include "tpm_cmds/tpm_frame.h"
+
+#include <tss2/tss2_mu.h>
+
+int tpm_header_parse(const uint8_t *buf, size_t len, struct tpm_header *hdr)
+{
+	size_t off = 0;
+
+	if (len < TPM_HEADER_SIZE)
+		return -1;
+	if (Tss2_MU_UINT16_Unmarshal(buf, len, &off, &hdr->tag) ||
+	    Tss2_MU_UINT32_Unmarshal(buf, len, &off, &hdr->size) ||
+	    Tss2_MU_UINT32_Unmarshal(buf, len, &off, &hdr->code))
+		return -1;
+	return 0;
+}
+
+uint32_t tpm_frame_check(const uint8_t *buf, size_t len, size_t max)
+{
+	struct tpm_header hdr;
+
+	if (tpm_header_parse(buf, len, &hdr) < 0)
+		return TPM_RC_COMMAND_SIZE;
+	if (hdr.tag != TPM_ST_NO_SESSIONS && hdr.tag != TPM_ST_SESSIONS)
+		return TPM_RC_BAD_TAG;
+	if (hdr.size < TPM_HEADER_SIZE || hdr.size != len || hdr.size > max)
+		return TPM_RC_COMMAND_SIZE;
+	return TPM_RC_SUCCESS;
+}
+
+static size_t build_header(uint8_t *out, size_t cap, uint16_t tag, uint32_t size, uint32_t code)
+{
+	size_t off = 0;
+
+	if (cap < size ||
+	    Tss2_MU_UINT16_Marshal(tag, out, cap, &off) ||
+	    Tss2_MU_UINT32_Marshal(size, out, cap, &off) ||
+	    Tss2_MU_UINT32_Marshal(code, out, cap, &off))
+		return 0;
+	return off;
+}
+
+size_t tpm_build_error_response(uint8_t *out, size_t cap, uint32_t rc)
+{
+	return build_header(out, cap, TPM_ST_NO_SESSIONS, TPM_HEADER_SIZE, rc);
+}
+
+static size_t build_su_command(uint8_t *out, size_t cap, uint32_t cc, uint16_t su)
+{
+	size_t off = build_header(out, cap, TPM_ST_NO_SESSIONS, TPM_HEADER_SIZE + 2, cc);
+
+	if (off == 0 || Tss2_MU_UINT16_Marshal(su, out, cap, &off))
+		return 0;
+	return off;
+}
+
+size_t tpm_build_startup(uint8_t *out, size_t cap, uint16_t su)
+{
+	return build_su_command(out, cap, TPM_CC_STARTUP, su);
+}
+
+size_t tpm_build_shutdown(uint8_t *out, size_t cap, uint16_t su)
+{
+	return build_su_command(out, cap, TPM_CC_SHUTDOWN, su);
+}
+
+uint32_t tpm_response_rc(const uint8_t *rsp, size_t len)
+{
+	struct tpm_header hdr;
+
+	if (tpm_header_parse(rsp, len, &hdr) < 0)
+		return TPM_RC_FAILURE;
+	return hdr.code;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by the daemon and the tool: cleanup attributes, hex, full I/O. */
+#ifndef VTPM_UTIL_H
+#define VTPM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
+
+/* Give up ownership of a cleanup-managed fd or pointer. */
+static inline int take_fd(int *fd)
+{
+	int r = *fd;
+
+	*fd = -1;
+	return r;
+}
+
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _t = (p);                                                            \
+		(p) = NULL;                                                                        \
+		_t;                                                                                \
+	})
+
+/* Lowercase hex of len bytes into out (2*len+1 bytes). */
+void hex_encode(const uint8_t *in, size_t len, char *out);
+/* Decode exactly 2*len lowercase-or-uppercase hex chars; -1 on any bad char or length. */
+int hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outcap, size_t *outlen);
+/* Decode hex, lowercase only (the event-log format requires lowercase). */
+int hex_decode_lower(const char *hex, size_t hexlen, uint8_t *out, size_t outcap, size_t *outlen);
+
+/* Read/write exactly len bytes, retrying on EINTR and short transfers; -errno on error,
+ * for read_full the number of bytes read (short only at EOF). */
+ssize_t read_full(int fd, void *buf, size_t len);
+int write_full(int fd, const void *buf, size_t len);
+
+/* Read a whole (small) file into a malloc'd NUL-terminated buffer. -errno on error. */
+int read_file_all(const char *path, char **out, size_t *outlen, size_t max);
+
+/* Write a file crash-safely: temp file in the same dir, fsync, rename, fsync dir. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* mkdir -p with mode for every created component. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* Parse an unsigned decimal integer in [min, max]; -1 on anything else. */
+int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+#endif
