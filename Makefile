@@ -48,13 +48,20 @@ all: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr
 deps:
 	sh scripts/install-deps.sh
 
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(B)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+	@echo "  CC-SAN  $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
 
 $(B)/libvtpmrtmr.a: $(LIB_OBJS)
 	@rm -f $@

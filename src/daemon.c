@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "mirror.h"
+#include "notify.h"
+#include "nvstore.h"
+#include "options.h"
+#include "rtmr_map/rtmr_backend.h"
+#include "rtmr_map/rtmr_map.h"
+#include "service.h"
+#include "transport_socket.h"
+#include "transport_vtpm_proxy.h"
+#include "util.h"
+
+struct daemon {
+	const struct daemon_options *opts;
+	const char *runtime_dir;
+	char *state_dir;
+	char *device_file;
+	struct nvstore *store;
+	struct rtmr_backend *backend;
+	struct mirror *mirror;
+	struct service svc;
+	bool engine_up;
+	int stop_fd;
+};
+
+static int setup_dirs(struct daemon *d, char *err, size_t errlen)
+{
+	int r = mkdir_p(d->runtime_dir, 0755);
+
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create runtime directory %s: %s", d->runtime_dir,
+			 strerror(-r));
+		return -1;
+	}
+	if (d->opts->state_dir)
+		d->state_dir = strdup(d->opts->state_dir);
+	else if (asprintf(&d->state_dir, "%s/state", d->runtime_dir) < 0)
+		d->state_dir = NULL;
+	if (!d->state_dir || asprintf(&d->device_file, "%s/device", d->runtime_dir) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_mirror(struct daemon *d, char *err, size_t errlen)
+{
+	struct rtmr_backend_config cfg = {
+		.kind = d->opts->rtmr_backend,
+		.rtmr_dir = d->opts->rtmr_dir,
+		.runtime_dir = d->runtime_dir,
+	};
+	struct rtmr_map map;
+	char desc[256];
+
+	if (d->opts->map) {
+		if (rtmr_map_load(d->opts->map, &map, err, errlen) < 0)
+			return -1;
+	} else {
+		rtmr_map_default(&map);
+	}
+	if (rtmr_backend_open(&cfg, &d->backend, err, errlen) < 0)
+		return -1;
+	rtmr_map_describe(&map, desc, sizeof(desc));
+	log_info("RTMR backend %s; map: %s", rtmr_backend_name(d->backend), desc);
+	return mirror_open(&d->mirror, &map, d->backend, d->runtime_dir, err, errlen);
+}
+
+static int setup_engine(struct daemon *d, char *err, size_t errlen)
+{
+	uint16_t banks[8];
+	bool manufactured;
+	size_t n;
+
+	if (nvstore_open(d->state_dir, &d->store, err, errlen) < 0)
+		return -1;
+	if (engine_start(d->store, &manufactured, err, errlen) < 0)
+		return -1;
+	d->engine_up = true;
+	if (engine_active_banks(banks, ARRAY_SIZE(banks), &n) < 0) {
+		snprintf(err, errlen, "cannot read the TPM's PCR banks");
+		return -1;
+	}
+	mirror_set_active_banks(d->mirror, banks, n);
+	log_info("TPM 2.0 started (state %s%s)", d->state_dir,
+		 d->opts->state_dir ? "" : ", ephemeral");
+	return mirror_new_instance(d->mirror, err, errlen);
+}
+
+static int setup_signals(struct daemon *d, char *err, size_t errlen)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (d->stop_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "cannot set up signal handling: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static enum transport_kind choose_transport(const struct daemon_options *o)
+{
+	const char *vtpmx = o->vtpmx ? o->vtpmx : VTPMX_PATH;
+
+	if (o->transport != TRANSPORT_AUTO)
+		return o->transport;
+	if (access(vtpmx, F_OK) == 0) {
+		log_info("transport auto: %s exists, using vtpm-proxy", vtpmx);
+		return TRANSPORT_VTPM_PROXY;
+	}
+	log_info("transport auto: %s absent, using the swtpm socket protocol", vtpmx);
+	return TRANSPORT_SOCKET;
+}
+
+static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
+{
+	struct vtpm_proxy_dev dev;
+	char desc[128];
+	int r;
+
+	if (vtpm_proxy_create(d->opts->vtpmx, &dev, err, errlen) < 0)
+		return -1;
+	snprintf(desc, sizeof(desc), "/dev/tpm%u /dev/tpmrm%u", dev.tpm_num, dev.tpm_num);
+	log_info("created TPM device %s (major/minor %u/%u)", desc, dev.major, dev.minor);
+	r = write_file_atomic(d->device_file, desc, strlen(desc), 0644);
+	if (r == 0)
+		r = write_full(STDOUT_FILENO, "", 0);
+	if (r < 0)
+		log_warn("cannot write %s: %s", d->device_file, strerror(-r));
+	notify_ready(desc);
+	r = vtpm_proxy_serve(dev.fd, &d->svc, d->stop_fd);
+	close(dev.fd);
+	unlink(d->device_file);
+	if (r < 0)
+		snprintf(err, errlen, "serving the vtpm_proxy device failed");
+	return r;
+}
+
+static int run_socket(struct daemon *d, char *err, size_t errlen)
+{
+	struct socket_transport_config cfg = {
+		.bind_addr = d->opts->bind_addr,
+		.port = d->opts->port,
+		.unix_path = d->opts->unix_path,
+	};
+	struct socket_transport *t;
+	char status[400];
+	int r;
+
+	if (socket_transport_open(&cfg, &t, err, errlen) < 0)
+		return -1;
+	snprintf(status, sizeof(status), "serving TPM2TOOLS_TCTI=%s", socket_transport_tcti(t));
+	log_info("%s", status);
+	notify_ready(status);
+	r = socket_transport_run(t, &d->svc, d->stop_fd);
+	socket_transport_close(t);
+	if (r < 0)
+		snprintf(err, errlen, "the socket transport failed");
+	return r;
+}
+
+static void teardown(struct daemon *d)
+{
+	notify_stopping();
+	if (d->engine_up) {
+		service_lock(&d->svc);
+		engine_stop();
+		service_unlock(&d->svc);
+	}
+	mirror_close(d->mirror);
+	rtmr_backend_close(d->backend);
+	nvstore_close(d->store);
+	service_destroy(&d->svc);
+	if (d->stop_fd >= 0)
+		close(d->stop_fd);
+	free(d->state_dir);
+	free(d->device_file);
+}
+
+int daemon_run(const struct daemon_options *opts)
+{
+	struct daemon d = { .opts = opts, .stop_fd = -1 };
+	char err[1024] = "";
+	int r = -1;
+
+	d.runtime_dir = opts->runtime_dir ? opts->runtime_dir : DEFAULT_RUNTIME_DIR;
+	service_init(&d.svc, NULL);
+	if (setup_signals(&d, err, sizeof(err)) < 0 || setup_dirs(&d, err, sizeof(err)) < 0 ||
+	    setup_mirror(&d, err, sizeof(err)) < 0 || setup_engine(&d, err, sizeof(err)) < 0)
+		goto out;
+	d.svc.mirror = d.mirror;
+	if (choose_transport(opts) == TRANSPORT_VTPM_PROXY)
+		r = run_vtpm_proxy(&d, err, sizeof(err));
+	else
+		r = run_socket(&d, err, sizeof(err));
+	if (r == 0)
+		log_info("stopping");
+out:
+	if (r < 0)
+		log_error("%s", err);
+	teardown(&d);
+	return r < 0 ? EXIT_SETUP : 0;
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+#include "tpm_cmds/tpm_build.h"
+
+#include <string.h>
+#include <tss2/tss2_mu.h>
+
+#include "tpm_cmds/tpm_frame.h"
+
+#define TPM_CAP_PCRS_ 0x00000005
+#define TPM_RH_PLATFORM_ 0x4000000c
+#define TPM_RS_PW_ 0x40000009
+
+/* Patch the header's size field once the body is written. */
+static size_t finish(uint8_t *out, size_t cap, size_t len)
+{
+	size_t off = 2;
+
+	if (Tss2_MU_UINT32_Marshal((uint32_t)len, out, cap, &off))
+		return 0;
+	return len;
+}
+
+static int put_header(uint8_t *out, size_t cap, size_t *off, uint16_t tag, uint32_t cc)
+{
+	return Tss2_MU_UINT16_Marshal(tag, out, cap, off) ||
+	       Tss2_MU_UINT32_Marshal(0, out, cap, off) ||
+	       Tss2_MU_UINT32_Marshal(cc, out, cap, off);
+}
+
+size_t tpm_build_get_pcrs(uint8_t *out, size_t cap)
+{
+	size_t off = 0;
+
+	if (put_header(out, cap, &off, TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY) ||
+	    Tss2_MU_UINT32_Marshal(TPM_CAP_PCRS_, out, cap, &off) ||
+	    Tss2_MU_UINT32_Marshal(0, out, cap, &off) ||
+	    Tss2_MU_UINT32_Marshal(1, out, cap, &off))
+		return 0;
+	return finish(out, cap, off);
+}
+
+static int response_body(const uint8_t *rsp, size_t len, size_t *off)
+{
+	struct tpm_header hdr;
+
+	if (tpm_header_parse(rsp, len, &hdr) < 0 || hdr.code != TPM_RC_SUCCESS || hdr.size != len)
+		return -1;
+	*off = TPM_HEADER_SIZE;
+	if (hdr.tag == TPM_ST_SESSIONS) {
+		uint32_t param_size;
+
+		if (Tss2_MU_UINT32_Unmarshal(rsp, len, off, &param_size))
+			return -1;
+	}
+	return 0;
+}
+
+int tpm_parse_get_pcrs(const uint8_t *rsp, size_t len, TPML_PCR_SELECTION *sel)
+{
+	TPMS_CAPABILITY_DATA data;
+	uint8_t more;
+	size_t off;
+
+	if (response_body(rsp, len, &off) < 0 ||
+	    Tss2_MU_BYTE_Unmarshal(rsp, len, &off, &more) ||
+	    Tss2_MU_TPMS_CAPABILITY_DATA_Unmarshal(rsp, len, &off, &data) ||
+	    data.capability != TPM_CAP_PCRS_)
+		return -1;
+	*sel = data.data.assignedPCR;
+	return 0;
+}
+
+size_t tpm_build_pcr_allocate(uint8_t *out, size_t cap, const uint16_t *algs, size_t nalgs)
+{
+	TPMS_AUTH_COMMAND auth = { .sessionHandle = TPM_RS_PW_ };
+	TPML_PCR_SELECTION sel = { 0 };
+	size_t off = 0, auth_size_off;
+
+	if (nalgs > TPM2_NUM_PCR_BANKS)
+		return 0;
+	sel.count = (uint32_t)nalgs;
+	for (size_t i = 0; i < nalgs; i++) {
+		sel.pcrSelections[i].hash = algs[i];
+		sel.pcrSelections[i].sizeofSelect = 3;
+		memset(sel.pcrSelections[i].pcrSelect, 0xff, 3);
+	}
+	if (put_header(out, cap, &off, TPM_ST_SESSIONS, TPM_CC_PCR_ALLOCATE) ||
+	    Tss2_MU_UINT32_Marshal(TPM_RH_PLATFORM_, out, cap, &off))
+		return 0;
+	auth_size_off = off;
+	if (Tss2_MU_UINT32_Marshal(0, out, cap, &off) ||
+	    Tss2_MU_TPMS_AUTH_COMMAND_Marshal(&auth, out, cap, &off))
+		return 0;
+	if (Tss2_MU_UINT32_Marshal((uint32_t)(off - auth_size_off - 4), out, cap, &auth_size_off) ||
+	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, out, cap, &off))
+		return 0;
+	return finish(out, cap, off);
+}
+
+int tpm_parse_pcr_allocate(const uint8_t *rsp, size_t len)
+{
+	uint8_t success;
+	size_t off;
+
+	if (response_body(rsp, len, &off) < 0 || Tss2_MU_BYTE_Unmarshal(rsp, len, &off, &success))
+		return -1;
+	return success ? 0 : -1;
+}
+
+int tpm_pcrs_all_active(const TPML_PCR_SELECTION *sel, const uint16_t *algs, size_t nalgs)
+{
+	for (size_t a = 0; a < nalgs; a++) {
+		int found = 0;
+
+		for (uint32_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++) {
+			const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
+
+			if (s->hash != algs[a])
+				continue;
+			found = s->sizeofSelect >= 3 && s->pcrSelect[0] == 0xff &&
+				s->pcrSelect[1] == 0xff && s->pcrSelect[2] == 0xff;
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}

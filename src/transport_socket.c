@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: MIT
+#include "transport_socket.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctrl_channel.h"
+#include "log.h"
+#include "service.h"
+#include "tpm_cmds/tpm_frame.h"
+#include "util.h"
+
+#define MAX_CONNS 32
+#define CONN_BUF TPM_MAX_COMMAND_SIZE
+
+struct conn {
+	int fd;
+	bool ctrl;
+	size_t len;
+	uint8_t buf[CONN_BUF];
+};
+
+struct socket_transport {
+	int data_listen;
+	int ctrl_listen;
+	char *unix_path;
+	char *unix_ctrl_path;
+	char tcti[300];
+	struct conn conns[MAX_CONNS];
+};
+
+static int set_nonblock_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static int listen_tcp(const char *addr, unsigned port, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL;
+	char portstr[16];
+	int fd = -1, one = 1, r;
+
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	r = getaddrinfo(addr, portstr, &hints, &res);
+	if (r != 0) {
+		snprintf(err, errlen, "cannot resolve bind address '%s': %s", addr, gai_strerror(r));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 16) < 0) {
+		if (errno == EADDRINUSE)
+			snprintf(err, errlen, "port %u on %s is already in use (another vtpm-rtmrd "
+				 "or swtpm?); choose another with --port", port, addr);
+		else
+			snprintf(err, errlen, "cannot listen on %s port %u: %s", addr, port,
+				 strerror(errno));
+		close(fd);
+		fd = -1;
+		goto out;
+	}
+	set_nonblock_cloexec(fd);
+out:
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* A socket file left by a daemon that died is removed; one that answers is in use. */
+static int claim_unix_path(const struct sockaddr_un *sa, char *err, size_t errlen)
+{
+	_cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (access(sa->sun_path, F_OK) != 0)
+		return 0;
+	if (probe >= 0 && connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0) {
+		snprintf(err, errlen, "UNIX socket %s is in use by another server", sa->sun_path);
+		return -1;
+	}
+	unlink(sa->sun_path);
+	return 0;
+}
+
+static int listen_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "UNIX socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (claim_unix_path(&sa, err, errlen) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		snprintf(err, errlen, "cannot listen on UNIX socket %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	set_nonblock_cloexec(fd);
+	return fd;
+}
+
+static int open_unix(struct socket_transport *t, const char *path, char *err, size_t errlen)
+{
+	if (asprintf(&t->unix_ctrl_path, "%s.ctrl", path) < 0 || !(t->unix_path = strdup(path))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->data_listen = listen_unix(path, err, errlen);
+	if (t->data_listen < 0)
+		return -1;
+	t->ctrl_listen = listen_unix(t->unix_ctrl_path, err, errlen);
+	if (t->ctrl_listen < 0)
+		return -1;
+	snprintf(t->tcti, sizeof(t->tcti), "swtpm:path=%s", path);
+	return 0;
+}
+
+static int open_tcp(struct socket_transport *t, const struct socket_transport_config *cfg,
+		    char *err, size_t errlen)
+{
+	const char *addr = cfg->bind_addr ? cfg->bind_addr : "127.0.0.1";
+
+	if (cfg->port == 0 || cfg->port > 65534) {
+		snprintf(err, errlen, "invalid port %u (1..65534; control uses port+1)", cfg->port);
+		return -1;
+	}
+	t->data_listen = listen_tcp(addr, cfg->port, err, errlen);
+	if (t->data_listen < 0)
+		return -1;
+	t->ctrl_listen = listen_tcp(addr, cfg->port + 1, err, errlen);
+	if (t->ctrl_listen < 0)
+		return -1;
+	snprintf(t->tcti, sizeof(t->tcti), "swtpm:host=%s,port=%u", addr, cfg->port);
+	return 0;
+}
+
+int socket_transport_open(const struct socket_transport_config *cfg,
+			  struct socket_transport **out, char *err, size_t errlen)
+{
+	struct socket_transport *t = calloc(1, sizeof(*t));
+	int r;
+
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->data_listen = t->ctrl_listen = -1;
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		t->conns[i].fd = -1;
+	r = cfg->unix_path ? open_unix(t, cfg->unix_path, err, errlen) :
+			     open_tcp(t, cfg, err, errlen);
+	if (r < 0) {
+		socket_transport_close(t);
+		return -1;
+	}
+	*out = t;
+	return 0;
+}
+
+const char *socket_transport_tcti(const struct socket_transport *t)
+{
+	return t->tcti;
+}
+
+void socket_transport_close(struct socket_transport *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		if (t->conns[i].fd >= 0)
+			close(t->conns[i].fd);
+	if (t->data_listen >= 0)
+		close(t->data_listen);
+	if (t->ctrl_listen >= 0)
+		close(t->ctrl_listen);
+	if (t->unix_path)
+		unlink(t->unix_path);
+	if (t->unix_ctrl_path)
+		unlink(t->unix_ctrl_path);
+	free(t->unix_path);
+	free(t->unix_ctrl_path);
+	free(t);
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->len)
+		log_debug("client left with %zu bytes of an incomplete %s message", c->len,
+			  c->ctrl ? "control" : "command");
+	close(c->fd);
+	c->fd = -1;
+	c->len = 0;
+}
+
+static int conn_send(struct conn *c, const uint8_t *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = send(c->fd, buf + done, len - done, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+
+			if (poll(&p, 1, 5000) <= 0)
+				return -1;
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void accept_conn(struct socket_transport *t, int lfd, bool ctrl)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		if (t->conns[i].fd < 0) {
+			t->conns[i].fd = fd;
+			t->conns[i].ctrl = ctrl;
+			t->conns[i].len = 0;
+			return;
+		}
+	}
+	log_warn("too many client connections (%d); refusing one", MAX_CONNS);
+	close(fd);
+}
+
+/* Returns false when the connection must be closed. */
+static bool data_process(struct conn *c, struct service *svc)
+{
+	static uint8_t rsp[TPM_MAX_COMMAND_SIZE];
+	struct tpm_header hdr;
+
+	while (c->len >= TPM_HEADER_SIZE) {
+		size_t rlen;
+		uint32_t rc;
+
+		tpm_header_parse(c->buf, c->len, &hdr);
+		rc = tpm_frame_check(c->buf, hdr.size <= c->len ? hdr.size : c->len,
+				     TPM_MAX_COMMAND_SIZE);
+		if (rc == TPM_RC_BAD_TAG || hdr.size < TPM_HEADER_SIZE ||
+		    hdr.size > TPM_MAX_COMMAND_SIZE) {
+			log_warn("malformed command (tag 0x%04x, size %u): answered 0x%x, connection "
+				 "closed", hdr.tag, hdr.size, rc);
+			rlen = tpm_build_error_response(rsp, sizeof(rsp), rc);
+			conn_send(c, rsp, rlen);
+			return false;
+		}
+		if (c->len < hdr.size)
+			return true;
+		rlen = service_command(svc, c->buf, hdr.size, rsp, sizeof(rsp), 0);
+		memmove(c->buf, c->buf + hdr.size, c->len - hdr.size);
+		c->len -= hdr.size;
+		if (conn_send(c, rsp, rlen) < 0)
+			return false;
+	}
+	return true;
+}
+
+static bool ctrl_process(struct conn *c, struct service *svc, bool *terminate)
+{
+	static uint8_t out[CTRL_MAX_RESPONSE];
+	size_t need = ctrl_request_size(c->buf, c->len), olen;
+	unsigned actions;
+
+	if (need == 0 || c->len < need)
+		return true;
+	olen = ctrl_handle(svc, c->buf, c->len, out, sizeof(out), &actions);
+	c->len = 0;
+	if (conn_send(c, out, olen) < 0)
+		return false;
+	if (actions & CTRL_ACTION_TERMINATE)
+		*terminate = true;
+	return true;
+}
+
+static bool conn_readable(struct conn *c, struct service *svc, bool *terminate)
+{
+	ssize_t n;
+
+	if (c->len == sizeof(c->buf))
+		return false; /* cannot happen for well-formed input: frames are checked first */
+	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
+	if (n == 0)
+		return false;
+	c->len += (size_t)n;
+	return c->ctrl ? ctrl_process(c, svc, terminate) : data_process(c, svc);
+}
+
+static size_t fill_pollfds(struct socket_transport *t, struct pollfd *p, int stop_fd)
+{
+	size_t n = 0;
+
+	p[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
+	p[n++] = (struct pollfd){ .fd = t->data_listen, .events = POLLIN };
+	p[n++] = (struct pollfd){ .fd = t->ctrl_listen, .events = POLLIN };
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		p[n++] = (struct pollfd){ .fd = t->conns[i].fd, .events = POLLIN };
+	return n;
+}
+
+int socket_transport_run(struct socket_transport *t, struct service *svc, int stop_fd)
+{
+	struct pollfd p[3 + MAX_CONNS];
+	bool terminate = false;
+
+	while (!terminate) {
+		size_t n = fill_pollfds(t, p, stop_fd);
+
+		if (poll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			return -1;
+		}
+		if (p[0].revents)
+			break;
+		if (p[1].revents & POLLIN)
+			accept_conn(t, t->data_listen, false);
+		if (p[2].revents & POLLIN)
+			accept_conn(t, t->ctrl_listen, true);
+		for (size_t i = 0; i < MAX_CONNS; i++) {
+			struct conn *c = &t->conns[i];
+
+			if (c->fd < 0 || !p[3 + i].revents || p[3 + i].fd != c->fd)
+				continue;
+			if (!conn_readable(c, svc, &terminate))
+				conn_close(c);
+		}
+	}
+	if (terminate)
+		log_info("control channel asked to shut down");
+	return 0;
+}

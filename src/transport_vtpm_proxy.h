@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* The vtpm_proxy transport: /dev/vtpmx creates /dev/tpmN and /dev/tpmrmN whose commands
+ * arrive on an anonymous fd, one read() per command, one write() per response. */
+#ifndef VTPM_TRANSPORT_VTPM_PROXY_H
+#define VTPM_TRANSPORT_VTPM_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct service;
+
+#define VTPMX_PATH "/dev/vtpmx"
+
+struct vtpm_proxy_dev {
+	int fd;           /* the proxy side; closing it removes the device */
+	uint32_t tpm_num; /* N of /dev/tpmN and /dev/tpmrmN */
+	uint32_t major, minor;
+};
+
+/* VTPM_PROXY_IOC_NEW_DEV with VTPM_PROXY_FLAG_TPM2 on vtpmx (NULL = /dev/vtpmx). */
+int vtpm_proxy_create(const char *vtpmx, struct vtpm_proxy_dev *dev, char *err, size_t errlen);
+
+/* Serve commands from fd until stop_fd is readable (0), the device hangs up (0) or an I/O
+ * error occurs (-1). fd may be any descriptor with proxy semantics (tests use a
+ * SOCK_SEQPACKET socketpair). */
+int vtpm_proxy_serve(int fd, struct service *svc, int stop_fd);
+
+#endif
