@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* The PCR mirror: every PCR change libtpms accepted for a mapped PCR becomes a record in the
+ * RTMR's event log and an extend of that RTMR, before the response is released
+ * (DESIGN.md "Ordering and failure"). Callers serialize (the service lock). */
+#ifndef VTPM_MIRROR_H
+#define VTPM_MIRROR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rtmr_map/rtmr_map.h"
+#include "tpm_cmds/pcr_cmds.h"
+
+struct rtmr_backend;
+struct mirror;
+
+struct mirror_op {
+	bool active;           /* the command may change a mirrored PCR */
+	struct pcr_change chg;
+};
+
+struct mirror_stats {
+	unsigned long records;       /* records appended by this process */
+	unsigned long syncs;         /* SYNC records written */
+	unsigned long roll_forwards; /* records re-extended at start */
+};
+
+/* Open (create) the log of every mapped RTMR in runtime_dir and reconcile it with its
+ * register: continue, roll forward, or SYNC; a new log starts with INIT. */
+int mirror_open(struct mirror **out, const struct rtmr_map *map, struct rtmr_backend *backend,
+		const char *runtime_dir, char *err, size_t errlen);
+void mirror_close(struct mirror *m);
+
+/* Record a new TPM instance ("vtpm startup clear" in every log). */
+int mirror_new_instance(struct mirror *m, char *err, size_t errlen);
+/* Banks the TPM has active (TPM_ALG_IDs): extend digests of other banks change nothing. */
+void mirror_set_active_banks(struct mirror *m, const uint16_t *algs, size_t n);
+
+/* Before execution: classify the command. m may be NULL (nothing mirrored). -1 if the
+ * command is a malformed PCR-changing one (op->active is then false). */
+int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirror_op *op);
+/* After execution: if the change took effect, log and extend. 0, or -1 with why set: the
+ * change could not be mirrored and must not be reported as a success. */
+int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, size_t rlen,
+		  char *why, size_t whylen);
+
+void mirror_get_stats(const struct mirror *m, struct mirror_stats *st);
+
+#endif

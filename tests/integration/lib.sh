@@ -1,0 +1,145 @@
+# Shared helpers for the host integration tests (POSIX sh). Source it, then call t_init.
+# Every test prints "PASS: name" / "FAIL: name" lines and ends with t_done.
+
+: "${BUILD:=build}"
+DAEMON=${DAEMON:-$BUILD/asan/vtpm-rtmrd}
+TOOL=${TOOL:-$BUILD/asan/vtpm-rtmr}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+T_PASS=0
+T_FAIL=0
+T_PIDS=""
+
+t_init() {
+	T_NAME=$1
+	T_DIR=$(mktemp -d "/tmp/vtpm-test-$T_NAME.XXXXXX")
+	trap t_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+t_cleanup() {
+	for p in $T_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $T_PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	[ -n "${T_CLEANUP_HOOK:-}" ] && $T_CLEANUP_HOOK
+	if [ "$T_FAIL" -eq 0 ] && [ -z "${KEEP_TEST_DIR:-}" ]; then
+		rm -rf "$T_DIR"
+	else
+		echo "test files kept in $T_DIR"
+	fi
+}
+
+pass() {
+	T_PASS=$((T_PASS + 1))
+	echo "PASS: $T_NAME: $*"
+}
+
+fail() {
+	T_FAIL=$((T_FAIL + 1))
+	echo "FAIL: $T_NAME: $*"
+}
+
+# check NAME COMMAND...: PASS if the command succeeds
+check() {
+	name=$1
+	shift
+	if "$@" >"$T_DIR/check.out" 2>&1; then
+		pass "$name"
+	else
+		fail "$name"
+		sed 's/^/    | /' "$T_DIR/check.out" | tail -20
+	fi
+}
+
+# check_fails NAME COMMAND...: PASS if the command fails; its output stays in $T_DIR/last.out
+check_fails() {
+	name=$1
+	shift
+	if "$@" >"$T_DIR/check.out" 2>&1; then
+		fail "$name (succeeded unexpectedly)"
+		sed 's/^/    | /' "$T_DIR/check.out" | tail -20
+	else
+		pass "$name"
+	fi
+	cp "$T_DIR/check.out" "$T_DIR/last.out"
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1: expected '$2', got '$3'"
+	fi
+}
+
+t_done() {
+	echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+}
+
+# A free TCP port P on 127.0.0.1 with P+1 also free.
+free_port_pair() {
+	python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 60000)
+    ok = True
+    for q in (p, p + 1):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", q))
+        except OSError:
+            ok = False
+        finally:
+            s.close()
+    if ok:
+        print(p)
+        break
+PY
+}
+
+# start_daemon LOGFILE ARGS...: start vtpm-rtmrd in the background; sets DAEMON_PID.
+# Waits until it serves (its "serving" log line) or exits.
+start_daemon() {
+	log=$1
+	shift
+	"$DAEMON" "$@" >"$log" 2>&1 &
+	DAEMON_PID=$!
+	T_PIDS="$T_PIDS $DAEMON_PID"
+	i=0
+	while [ $i -lt 200 ]; do
+		if grep -q "serving\|created TPM device" "$log" 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			echo "daemon exited during start:"
+			sed 's/^/    | /' "$log"
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "daemon did not come up in 10 s"
+	return 1
+}
+
+# stop_daemon: SIGTERM and wait; returns the daemon's exit status.
+stop_daemon() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID"
+	rc=$?
+	T_PIDS=$(echo "$T_PIDS" | sed "s/ $DAEMON_PID\b//")
+	return $rc
+}
+
+# kill9_daemon: SIGKILL and reap.
+kill9_daemon() {
+	kill -KILL "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	T_PIDS=$(echo "$T_PIDS" | sed "s/ $DAEMON_PID\b//")
+}
