@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/* RTMR backend dispatch: kind names, open (incl. auto), register look-ups, close. */
+#include "rtmr_map/rtmr_backend_priv.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const kind_names[] = {
+	[RTMR_BACKEND_AUTO] = "auto",
+	[RTMR_BACKEND_TDX_SYSFS] = "tdx-sysfs",
+	[RTMR_BACKEND_TDX_IOCTL] = "tdx-ioctl",
+	[RTMR_BACKEND_SIM] = "sim",
+};
+
+int rtmr_backend_kind_parse(const char *s, enum rtmr_backend_kind *out)
+{
+	if (!s)
+		return -1;
+	for (size_t k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++) {
+		if (strcmp(s, kind_names[k]) == 0) {
+			*out = (enum rtmr_backend_kind)k;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *rtmr_backend_kind_name(enum rtmr_backend_kind k)
+{
+	if ((unsigned)k >= sizeof(kind_names) / sizeof(kind_names[0]))
+		return "unknown";
+	return kind_names[k];
+}
+
+void rtmr_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+struct rtmr_backend *rtmr_backend_alloc(const char *name, const struct rtmr_backend_ops *ops)
+{
+	struct rtmr_backend *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->name = name;
+	b->ops = ops;
+	b->dev_fd = -1;
+	for (unsigned i = 0; i < RTMR_MAX; i++)
+		b->reg[i].fd = -1;
+	return b;
+}
+
+void rtmr_backend_close(struct rtmr_backend *b)
+{
+	if (!b)
+		return;
+	for (unsigned i = 0; i < RTMR_MAX; i++)
+		if (b->reg[i].fd >= 0)
+			close(b->reg[i].fd);
+	if (b->dev_fd >= 0)
+		close(b->dev_fd);
+	free(b->dir);
+	free(b);
+}
+
+/* True only when the path certainly does not exist (other stat errors: let open report). */
+static bool path_absent(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
+}
+
+static int open_auto(const char *dir, const char *dev, struct rtmr_backend **out, char *err,
+		     size_t errlen)
+{
+	if (!path_absent(dir))
+		return rtmr_tdx_sysfs_open(dir, out, err, errlen);
+	if (!path_absent(dev))
+		return rtmr_tdx_ioctl_open(dev, out, err, errlen);
+	rtmr_set_err(err, errlen,
+		     "no RTMR backend found: neither %s nor %s exists (not a TDX guest, or a "
+		     "kernel without tdx_guest); the software-only 'sim' backend gives no "
+		     "security and must be named explicitly (--rtmr-backend sim)",
+		     dir, dev);
+	return -ENODEV;
+}
+
+int rtmr_backend_open(const struct rtmr_backend_config *cfg, struct rtmr_backend **out,
+		      char *err, size_t errlen)
+{
+	const char *dir = cfg->rtmr_dir ? cfg->rtmr_dir : RTMR_DEFAULT_SYSFS_DIR;
+	const char *dev = cfg->tdx_guest_dev ? cfg->tdx_guest_dev : RTMR_DEFAULT_TDX_GUEST_DEV;
+	const char *run = cfg->runtime_dir ? cfg->runtime_dir : RTMR_DEFAULT_RUNTIME_DIR;
+
+	*out = NULL;
+	switch (cfg->kind) {
+	case RTMR_BACKEND_AUTO:
+		return open_auto(dir, dev, out, err, errlen);
+	case RTMR_BACKEND_TDX_SYSFS:
+		return rtmr_tdx_sysfs_open(dir, out, err, errlen);
+	case RTMR_BACKEND_TDX_IOCTL:
+		return rtmr_tdx_ioctl_open(dev, out, err, errlen);
+	case RTMR_BACKEND_SIM:
+		return rtmr_sim_open(run, out, err, errlen);
+	}
+	rtmr_set_err(err, errlen, "unknown RTMR backend kind %d", (int)cfg->kind);
+	return -EINVAL;
+}
+
+const char *rtmr_backend_name(const struct rtmr_backend *b)
+{
+	return b->name;
+}
+
+const struct hash_alg *rtmr_backend_alg(const struct rtmr_backend *b, unsigned idx)
+{
+	return idx < RTMR_MAX ? b->reg[idx].alg : NULL;
+}
+
+bool rtmr_backend_has(const struct rtmr_backend *b, unsigned idx)
+{
+	return rtmr_backend_alg(b, idx) != NULL;
+}
+
+int rtmr_backend_read(struct rtmr_backend *b, unsigned idx, uint8_t *val)
+{
+	if (!rtmr_backend_has(b, idx))
+		return -ENOENT;
+	return b->ops->read(b, idx, val);
+}
+
+int rtmr_backend_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *digest)
+{
+	if (!rtmr_backend_has(b, idx))
+		return -ENOENT;
+	return b->ops->extend(b, idx, digest);
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by the RTMR backends (and their unit tests); not for other modules. */
+#ifndef VTPM_RTMR_BACKEND_PRIV_H
+#define VTPM_RTMR_BACKEND_PRIV_H
+
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+#include "rtmr_map/rtmr_backend.h"
+
+struct rtmr_backend_ops {
+	int (*read)(struct rtmr_backend *b, unsigned idx, uint8_t *val);
+	int (*extend)(struct rtmr_backend *b, unsigned idx, const uint8_t *digest);
+};
+
+struct rtmr_reg {
+	const struct hash_alg *alg; /* NULL: register absent */
+	int fd;                     /* register file (tdx-sysfs, sim), else -1 */
+};
+
+struct rtmr_backend {
+	const char *name;
+	const struct rtmr_backend_ops *ops;
+	struct rtmr_reg reg[RTMR_MAX];
+	char *dir;                /* sim: register directory, malloc'd; else NULL */
+	int dev_fd;               /* tdx-ioctl: /dev/tdx_guest, else -1 */
+	unsigned long extend_cmd; /* tdx-ioctl: extend encoding known to work, 0 = untried */
+};
+
+/* rtmr_backend.c */
+struct rtmr_backend *rtmr_backend_alloc(const char *name, const struct rtmr_backend_ops *ops);
+void rtmr_set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static inline void rtmr_backend_closep(struct rtmr_backend **b)
+{
+	rtmr_backend_close(*b);
+}
+
+#define _cleanup_rtmr_backend_ __attribute__((cleanup(rtmr_backend_closep)))
+
+/* rtmr_tdx_sysfs.c: registers as files; read = one pread, write = one pwrite, at offset 0. */
+int rtmr_reg_file_read(struct rtmr_backend *b, unsigned idx, uint8_t *val);
+int rtmr_reg_file_write(struct rtmr_backend *b, unsigned idx, const uint8_t *val);
+int rtmr_tdx_sysfs_open(const char *dir, struct rtmr_backend **out, char *err, size_t errlen);
+
+/* rtmr_sim.c */
+int rtmr_sim_open(const char *runtime_dir, struct rtmr_backend **out, char *err, size_t errlen);
+
+/* rtmr_tdx_ioctl.c: the downstream /dev/tdx_guest ABI (layouts as in <linux/tdx-guest.h>). */
+#define RTMR_TDX_DATA_LEN 48
+#define RTMR_TDX_REPORTDATA_LEN 64
+#define RTMR_TDX_REPORT_LEN 1024
+#define RTMR_TDX_REPORT_RTMR0_OFFSET 720
+#define RTMR_TDX_NUM_RTMRS 4
+
+struct rtmr_tdx_extend_req {
+	uint8_t data[RTMR_TDX_DATA_LEN];
+	uint8_t index;
+};
+
+struct rtmr_tdx_report_req {
+	uint8_t reportdata[RTMR_TDX_REPORTDATA_LEN];
+	uint8_t tdreport[RTMR_TDX_REPORT_LEN];
+};
+
+#define RTMR_TDX_CMD_GET_REPORT0 _IOWR('T', 1, struct rtmr_tdx_report_req)
+#define RTMR_TDX_CMD_EXTEND_RTMR _IOW('T', 3, struct rtmr_tdx_extend_req)
+#define RTMR_TDX_CMD_EXTEND_RTMR_OLD _IOR('T', 3, struct rtmr_tdx_extend_req)
+
+/* ioctl(fd, cmd, arg) returning 0 or -errno; replaceable so tests can run without a TD. */
+typedef int (*rtmr_ioctl_fn)(int fd, unsigned long cmd, void *arg);
+
+void rtmr_tdx_encode_extend(struct rtmr_tdx_extend_req *req, unsigned idx, const uint8_t *digest);
+/* Copy RTMR idx out of a TDREPORT; 0 or -EINVAL (idx > 3 or report shorter than 1024 bytes). */
+int rtmr_tdx_report_rtmr(const uint8_t *tdreport, size_t len, unsigned idx, uint8_t *out);
+/* Extend through ioctl_fn, trying the cached encoding, else _IOW then the older _IOR
+ * (on ENOTTY/EINVAL); caches the one that worked in *cmd. 0 or -errno. */
+int rtmr_tdx_extend_with(rtmr_ioctl_fn ioctl_fn, int fd, unsigned long *cmd, unsigned idx,
+			 const uint8_t *digest);
+/* Read RTMR idx from a fresh TDREPORT obtained through ioctl_fn. 0 or -errno. */
+int rtmr_tdx_read_with(rtmr_ioctl_fn ioctl_fn, int fd, unsigned idx, uint8_t *val);
+int rtmr_tdx_ioctl_open(const char *dev, struct rtmr_backend **out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tdx-sysfs backend: the Linux >= 6.16 tsm-mr measurement registers, one file per register
+ * named "<mr>:<hash>" (rtmr<N>:sha384 on TDX; rem<N>:sha256|sha512 on ARM CCA). Reading the
+ * file at offset 0 gives the value; one write of exactly the digest size at offset 0 extends.
+ */
+#include "rtmr_map/rtmr_backend_priv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+static const char *const reg_prefixes[] = { "rtmr", "rem" };
+
+int rtmr_reg_file_read(struct rtmr_backend *b, unsigned idx, uint8_t *val)
+{
+	size_t size = b->reg[idx].alg->size;
+	ssize_t n;
+
+	do
+		n = pread(b->reg[idx].fd, val, size, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == size ? 0 : -EIO;
+}
+
+int rtmr_reg_file_write(struct rtmr_backend *b, unsigned idx, const uint8_t *val)
+{
+	size_t size = b->reg[idx].alg->size;
+	ssize_t n;
+
+	do
+		n = pwrite(b->reg[idx].fd, val, size, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == size ? 0 : -EIO;
+}
+
+static const struct rtmr_backend_ops sysfs_ops = {
+	.read = rtmr_reg_file_read,
+	.extend = rtmr_reg_file_write,
+};
+
+/* Index digits: "0".."7", no sign, no leading zero. */
+static int parse_reg_index(const char *s, size_t len, unsigned *idx)
+{
+	unsigned long v = 0;
+
+	if (len == 0 || len > 3 || (len > 1 && s[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	*idx = (unsigned)v;
+	return 0;
+}
+
+/*
+ * "rtmr<N>:<hash>" or "rem<N>:<hash>": 1 = a usable register, 0 = not a register file
+ * (mrtd:sha384, mrconfigid, ...), -1 = register-like but unusable (index or hash unknown).
+ */
+static int parse_reg_name(const char *name, unsigned *idx, const struct hash_alg **alg)
+{
+	const char *num = NULL, *colon;
+
+	for (size_t i = 0; i < ARRAY_SIZE(reg_prefixes); i++) {
+		size_t n = strlen(reg_prefixes[i]);
+
+		if (strncmp(name, reg_prefixes[i], n) == 0)
+			num = name + n;
+	}
+	colon = num ? strchr(num, ':') : NULL;
+	if (!colon || parse_reg_index(num, (size_t)(colon - num), idx) < 0)
+		return 0;
+	*alg = hash_alg_by_name(colon + 1);
+	if (*idx >= RTMR_MAX || !*alg)
+		return -1;
+	return 1;
+}
+
+static int add_reg(struct rtmr_backend *b, int dfd, const char *dir, const char *name,
+		   char *err, size_t errlen)
+{
+	const struct hash_alg *alg;
+	unsigned idx;
+	int r = parse_reg_name(name, &idx, &alg);
+	int fd;
+
+	if (r == 0)
+		return 0;
+	if (r < 0) {
+		log_warn("ignoring %s/%s: register index or hash not supported", dir, name);
+		return 0;
+	}
+	if (b->reg[idx].alg) {
+		rtmr_set_err(err, errlen,
+			     "%s: two files for measurement register %u (%s and another)", dir,
+			     idx, name);
+		return -EEXIST;
+	}
+	fd = openat(dfd, name, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		rtmr_set_err(err, errlen, "cannot open %s/%s: %s", dir, name, strerror(-r));
+		return r;
+	}
+	b->reg[idx].fd = fd;
+	b->reg[idx].alg = alg;
+	return 0;
+}
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+static int scan_dir(struct rtmr_backend *b, DIR *d, const char *dir, char *err, size_t errlen)
+{
+	struct dirent *de;
+	bool any = false;
+	int r;
+
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de)
+			break;
+		r = add_reg(b, dirfd(d), dir, de->d_name, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (errno) {
+		r = -errno;
+		rtmr_set_err(err, errlen, "cannot read %s: %s", dir, strerror(-r));
+		return r;
+	}
+	for (unsigned i = 0; i < RTMR_MAX; i++)
+		any |= b->reg[i].alg != NULL;
+	if (!any) {
+		rtmr_set_err(err, errlen,
+			     "no measurement registers (rtmr<N>:<hash> or rem<N>:<hash>) in %s",
+			     dir);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int rtmr_tdx_sysfs_open(const char *dir, struct rtmr_backend **out, char *err, size_t errlen)
+{
+	_cleanup_rtmr_backend_ struct rtmr_backend *b = NULL;
+	__attribute__((cleanup(closedirp))) DIR *d = opendir(dir);
+	int r;
+
+	if (!d) {
+		r = -errno;
+		if (r == -ENOENT || r == -ENOTDIR)
+			rtmr_set_err(err, errlen,
+				     "no TDX measurement registers at %s (needs Linux >= 6.16 with "
+				     "tdx_guest)",
+				     dir);
+		else
+			rtmr_set_err(err, errlen, "cannot open %s: %s", dir, strerror(-r));
+		return r;
+	}
+	b = rtmr_backend_alloc("tdx-sysfs", &sysfs_ops);
+	if (!b) {
+		rtmr_set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = scan_dir(b, d, dir, err, errlen);
+	if (r < 0)
+		return r;
+	*out = TAKE_PTR(b);
+	return 0;
+}
