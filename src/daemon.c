@@ -208,6 +208,7 @@ int daemon_run(const struct daemon_options *opts)
 	    setup_mirror(&d, err, sizeof(err)) < 0 || setup_engine(&d, err, sizeof(err)) < 0)
 		goto out;
 	d.svc.mirror = d.mirror;
+	mirror_start_serving(d.mirror);
 	if (choose_transport(opts) == TRANSPORT_VTPM_PROXY)
 		r = run_vtpm_proxy(&d, err, sizeof(err));
 	else

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "eventlog.h"
 #include "hash_alg.h"
@@ -33,6 +34,8 @@ struct mirror {
 	size_t nbanks;
 	struct mirror_stats stats;
 	long crash_after; /* test hook: SIGKILL after this many appends, before the extend */
+	long served_appends; /* appends for client commands (counted for the test hook) */
+	bool serving;
 };
 
 static void hex_of(const uint8_t *v, size_t n, char *out)
@@ -58,7 +61,7 @@ static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size
 		return -1;
 	}
 	m->stats.records++;
-	if (m->crash_after > 0 && (long)m->stats.records >= m->crash_after) {
+	if (m->serving && m->crash_after > 0 && ++m->served_appends >= m->crash_after) {
 		log_warn("test hook VTPM_RTMR_TEST_CRASH_AFTER_APPEND: killing the daemon between "
 			 "log append and RTMR extend");
 		raise(SIGKILL);
@@ -167,6 +170,23 @@ static int replay_existing(struct mirror *m, unsigned idx, const char *text, siz
 	return reconcile(m, idx, &rp, err, errlen);
 }
 
+/* A record cut short by a failed append was never extended nor acknowledged: drop it. */
+static int drop_partial_record(struct mirror_log *l, const char *text, size_t *len, char *err,
+			       size_t errlen)
+{
+	const char *nl = memrchr(text, '\n', *len);
+	size_t keep = nl ? (size_t)(nl - text) + 1 : 0;
+
+	log_warn("%s ends with %zu bytes of an incomplete record (an append failed before): "
+		 "removing them: '%.*s'", l->path, *len - keep, (int)(*len - keep), text + keep);
+	if (ftruncate(l->fd, (off_t)keep) < 0) {
+		snprintf(err, errlen, "cannot truncate %s: %s", l->path, strerror(errno));
+		return -1;
+	}
+	*len = keep;
+	return 0;
+}
+
 static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, char *err,
 		    size_t errlen)
 {
@@ -194,6 +214,8 @@ static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, cha
 		snprintf(err, errlen, "cannot read event log %s: %s", l->path, strerror(-r));
 		return -1;
 	}
+	if (len > 0 && text[len - 1] != '\n' && drop_partial_record(l, text, &len, err, errlen) < 0)
+		return -1;
 	if (len == 0)
 		return start_new_log(m, idx, err, errlen);
 	return replay_existing(m, idx, text, len, err, errlen);
@@ -234,6 +256,12 @@ void mirror_close(struct mirror *m)
 		free(m->logs[i].path);
 	}
 	free(m);
+}
+
+void mirror_start_serving(struct mirror *m)
+{
+	if (m)
+		m->serving = true;
 }
 
 void mirror_set_active_banks(struct mirror *m, const uint16_t *algs, size_t n)

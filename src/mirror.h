@@ -34,6 +34,10 @@ void mirror_close(struct mirror *m);
 
 /* Record a new TPM instance ("vtpm startup clear" in every log). */
 int mirror_new_instance(struct mirror *m, char *err, size_t errlen);
+/* From now on records come from client commands (the crash test hook counts these:
+ * VTPM_RTMR_TEST_CRASH_AFTER_APPEND=N kills the daemon after the Nth such append, before
+ * its extend, to test roll-forward). */
+void mirror_start_serving(struct mirror *m);
 /* Banks the TPM has active (TPM_ALG_IDs): extend digests of other banks change nothing. */
 void mirror_set_active_banks(struct mirror *m, const uint16_t *algs, size_t n);
 

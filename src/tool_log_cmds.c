@@ -232,7 +232,8 @@ static int verify_one(struct rtmr_backend *b, const struct tool_log *l)
 		printf("rtmr%d: they part after record %zu (line %zu of %s)\n", l->rtmr,
 		       ctx.match_rec, ctx.match_line, l->path);
 	else
-		printf("rtmr%d: no prefix of %s matches the register: they part at record 1\n",
+		printf("rtmr%d: no prefix of %s matches the register: it was extended outside "
+		       "the log, or the log was altered (they part at or before the last record)\n",
 		       l->rtmr, l->path);
 	return 1;
 }
