@@ -1,6 +1,7 @@
 # vtpm-rtmr — build, test and install.
 #   make            build build/vtpm-rtmrd and build/vtpm-rtmr
 #   make deps       apt-install every Debian package needed to build and test (idempotent)
+#   make demo       run the daemon (socket transport, sim RTMRs) and show a PCR extend mirrored
 #   make check      unit tests (ASan+UBSan) and host integration tests
 #   make install    install binaries, units and docs (DESTDIR, PREFIX)
 #   make clean
@@ -42,11 +43,14 @@ TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
 
-.PHONY: all deps check unit-check integration-check install clean bench
+.PHONY: all deps demo check unit-check integration-check install clean bench
 all: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr
 
 deps:
 	sh scripts/install-deps.sh
+
+demo: all
+	@BUILD=$(B) sh scripts/demo.sh
 
 Q := @
 ifeq ($(V),1)
@@ -104,14 +108,19 @@ integration-check: all $(B)/asan/vtpm-rtmrd $(B)/asan/vtpm-rtmr $(TOOL_BINS)
 bench: all
 	@sh bench/run.sh
 
-install: all
+$(B)/vtpm-rtmrd.service: systemd/vtpm-rtmrd.service.in
+	@mkdir -p $(B)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
+
+install: all $(B)/vtpm-rtmrd.service
 	install -D -m 0755 $(B)/vtpm-rtmrd $(DESTDIR)$(SBINDIR)/vtpm-rtmrd
 	install -D -m 0755 $(B)/vtpm-rtmr $(DESTDIR)$(BINDIR)/vtpm-rtmr
-	install -D -m 0644 systemd/vtpm-rtmrd.service $(DESTDIR)$(UNITDIR)/vtpm-rtmrd.service
+	install -D -m 0644 $(B)/vtpm-rtmrd.service $(DESTDIR)$(UNITDIR)/vtpm-rtmrd.service
 	install -D -m 0644 systemd/modules-load.d/tpm_vtpm_proxy.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/vtpm-rtmr.conf
 	install -D -m 0644 systemd/tmpfiles.d/vtpm-rtmr.conf $(DESTDIR)$(TMPFILESDIR)/vtpm-rtmr.conf
 	install -D -m 0644 etc/vtpm-rtmrd.conf $(DESTDIR)$(DOCDIR)/vtpm-rtmrd.conf.example
+	install -D -m 0644 etc/map.conf.example $(DESTDIR)$(DOCDIR)/map.conf.example
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 
 clean:
