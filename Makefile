@@ -43,7 +43,7 @@ TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
 
-.PHONY: all deps demo check unit-check integration-check install clean bench
+.PHONY: all deps demo check unit-check integration-check install clean
 all: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr
 
 deps:
@@ -104,9 +104,6 @@ unit-check: $(UNIT_BINS)
 
 integration-check: all $(B)/asan/vtpm-rtmrd $(B)/asan/vtpm-rtmr $(TOOL_BINS)
 	@sh tests/integration/run-all.sh
-
-bench: all
-	@sh bench/run.sh
 
 $(B)/vtpm-rtmrd.service: systemd/vtpm-rtmrd.service.in
 	@mkdir -p $(B)
