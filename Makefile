@@ -32,7 +32,7 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Isrc -D_GNU_SOURCE $(SYSTEMD_DEF) $(
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 MAINS    := src/daemon_main.c src/tool_main.c
-LIB_SRCS := $(filter-out $(MAINS),$(wildcard src/*.c src/tpm_cmds/*.c src/rtmr_map/*.c))
+LIB_SRCS := $(filter-out $(MAINS),$(wildcard src/*.c src/tpm_cmds/*.c src/rtmr_map/*.c src/attest/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 SAN_OBJS := $(LIB_SRCS:%.c=$(B)/asan/%.o)
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ek.h"
 #include "engine.h"
 #include "log.h"
 #include "mirror.h"
@@ -79,6 +80,30 @@ static int setup_mirror(struct daemon *d, char *err, size_t errlen)
 	return mirror_open(&d->mirror, &map, d->backend, d->runtime_dir, err, errlen);
 }
 
+/* The EK bound in attestation: persistent in the TPM, its TPMT_PUBLIC in ek.tpmt, and a
+ * `vtpm ek` record in every log. */
+static int setup_ek(struct daemon *d, char *err, size_t errlen)
+{
+	_cleanup_free_ char *path = NULL;
+	struct ek_info ek;
+	char hex[65];
+	int r;
+
+	if (ek_provision(d->opts->ek_type, &ek, err, errlen) < 0)
+		return -1;
+	if (asprintf(&path, "%s/ek.tpmt", d->runtime_dir) < 0)
+		return -1;
+	r = write_file_atomic(path, ek.pub, ek.publen, 0644);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
+		return -1;
+	}
+	hex_encode(ek.sha256, sizeof(ek.sha256), hex);
+	log_info("EK %s at 0x%08x, TPMT_PUBLIC sha256 %s in %s", ek_type_name(ek.type), ek.handle,
+		 hex, path);
+	return mirror_record_ek(d->mirror, ek.sha256, err, errlen);
+}
+
 static int setup_engine(struct daemon *d, char *err, size_t errlen)
 {
 	uint16_t banks[8];
@@ -97,7 +122,9 @@ static int setup_engine(struct daemon *d, char *err, size_t errlen)
 	mirror_set_active_banks(d->mirror, banks, n);
 	log_info("TPM 2.0 started (state %s%s)", d->state_dir,
 		 d->opts->state_dir ? "" : ", ephemeral");
-	return mirror_new_instance(d->mirror, err, errlen);
+	if (mirror_new_instance(d->mirror, err, errlen) < 0)
+		return -1;
+	return setup_ek(d, err, errlen);
 }
 
 static int setup_signals(struct daemon *d, char *err, size_t errlen)

@@ -299,6 +299,17 @@ int mirror_new_instance(struct mirror *m, char *err, size_t errlen)
 	return for_each_log(m, line, (size_t)len, err, errlen);
 }
 
+int mirror_record_ek(struct mirror *m, const uint8_t sha256[32], char *err, size_t errlen)
+{
+	char line[128];
+	int len;
+
+	if (!m)
+		return 0;
+	len = evlog_fmt_ek(line, sizeof(line), sha256);
+	return for_each_log(m, line, (size_t)len, err, errlen);
+}
+
 int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirror_op *op)
 {
 	op->active = false;

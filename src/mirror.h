@@ -34,6 +34,8 @@ void mirror_close(struct mirror *m);
 
 /* Record a new TPM instance ("vtpm startup clear" in every log). */
 int mirror_new_instance(struct mirror *m, char *err, size_t errlen);
+/* Record the EK bound in attestation ("vtpm ek sha256/<hex>" in every log). */
+int mirror_record_ek(struct mirror *m, const uint8_t sha256[32], char *err, size_t errlen);
 /* From now on records come from client commands (the crash test hook counts these:
  * VTPM_RTMR_TEST_CRASH_AFTER_APPEND=N kills the daemon after the Nth such append, before
  * its extend, to test roll-forward). */

@@ -20,6 +20,7 @@ enum opt_id {
 	OPT_RTMR_BACKEND,
 	OPT_RTMR_DIR,
 	OPT_VTPMX,
+	OPT_EK_TYPE,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -38,6 +39,7 @@ static const struct option long_opts[] = {
 	{ "rtmr-backend", required_argument, NULL, OPT_RTMR_BACKEND },
 	{ "rtmr-dir", required_argument, NULL, OPT_RTMR_DIR },
 	{ "vtpmx", required_argument, NULL, OPT_VTPMX },
+	{ "ek-type", required_argument, NULL, OPT_EK_TYPE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -58,6 +60,7 @@ void options_init(struct daemon_options *o)
 	o->port = DEFAULT_PORT;
 	o->rtmr_backend = RTMR_BACKEND_AUTO;
 	o->log_level = LOG_LVL_INFO;
+	o->ek_type = EK_RSA2048;
 }
 
 void options_free(struct daemon_options *o)
@@ -127,6 +130,11 @@ static int apply(struct daemon_options *o, int id, const char *val, char *err, s
 			return 0;
 		snprintf(err, errlen, "invalid rtmr-backend '%s' (auto, tdx-sysfs, tdx-ioctl, sim)",
 			 val);
+		return -1;
+	case OPT_EK_TYPE:
+		if (ek_type_parse(val, &o->ek_type) == 0)
+			return 0;
+		snprintf(err, errlen, "invalid ek-type '%s' (rsa2048, ecc-p256, ecc-p384)", val);
 		return -1;
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(val, &o->log_level) == 0)
@@ -313,6 +321,12 @@ void options_usage(FILE *f)
 	      "                        registers, no security) only when named\n"
 	      "  --rtmr-dir DIR        tdx-sysfs directory (default\n"
 	      "                        /sys/class/misc/tdx_guest/measurements)\n"
+	      "\n"
+	      "Attestation:\n"
+	      "  --ek-type rsa2048|ecc-p256|ecc-p384\n"
+	      "                        the Endorsement Key bound in attestation (default rsa2048,\n"
+	      "                        TCG template L-1 at 0x81010001; L-2 at 0x8101000a; H-3 at\n"
+	      "                        0x81010016)\n"
 	      "\n"
 	      "Other:\n"
 	      "  --log-level error|warn|info|debug   (default info)\n"

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "rtmr_map/rtmr_backend.h"
+#include "tpm_cmds/tpm_ek.h"
 
 #define DEFAULT_CONFIG "/etc/vtpm-rtmr/vtpm-rtmrd.conf"
 #define DEFAULT_RUNTIME_DIR "/run/vtpm-rtmr"
@@ -29,6 +30,7 @@ struct daemon_options {
 	enum rtmr_backend_kind rtmr_backend;
 	char *rtmr_dir;
 	char *vtpmx;       /* the vtpm_proxy control device */
+	enum ek_type ek_type;
 	enum log_level log_level;
 	bool help;
 	bool version;

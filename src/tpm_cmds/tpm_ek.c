@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+#include "tpm_cmds/tpm_ek.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <tss2/tss2_mu.h>
+
+#include "tpm_cmds/tpm_frame.h"
+
+#define CC_CREATE_PRIMARY 0x00000131
+#define CC_EVICT_CONTROL 0x00000120
+#define CC_READ_PUBLIC 0x00000173
+#define CC_FLUSH_CONTEXT 0x00000165
+
+/* TCG EK Credential Profile: PolicyA_SHA256 and PolicyB_SHA384 */
+static const uint8_t policy_a_sha256[32] = {
+	0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
+	0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
+};
+static const uint8_t policy_b_sha384[48] = {
+	0xb2, 0x6e, 0x7d, 0x28, 0xd1, 0x1a, 0x50, 0xbc, 0x53, 0xd8, 0x82, 0xbc, 0xf5, 0xfd, 0x3a, 0x1a,
+	0x07, 0x41, 0x48, 0xbb, 0x35, 0xd3, 0xb4, 0xe4, 0xcb, 0x1c, 0x0a, 0xd9, 0xbd, 0xe4, 0x19, 0xca,
+	0xcb, 0x47, 0xba, 0x09, 0x69, 0x96, 0x46, 0x15, 0x0f, 0x9f, 0xc0, 0x00, 0xf3, 0xf8, 0x0e, 0x12,
+};
+
+#define ATTRS_A (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | \
+		 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY | \
+		 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT)
+#define ATTRS_B (ATTRS_A | TPMA_OBJECT_USERWITHAUTH)
+
+static const char *const type_names[] = { "rsa2048", "ecc-p256", "ecc-p384" };
+
+int ek_type_parse(const char *s, enum ek_type *out)
+{
+	for (int t = EK_RSA2048; t <= EK_ECC_P384; t++) {
+		if (strcmp(s, type_names[t]) == 0) {
+			*out = t;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *ek_type_name(enum ek_type t)
+{
+	return type_names[t];
+}
+
+uint32_t ek_persistent_handle(enum ek_type t)
+{
+	static const uint32_t handles[] = { 0x81010001, 0x8101000a, 0x81010016 };
+
+	return handles[t];
+}
+
+static void template_rsa2048(TPMT_PUBLIC *p)
+{
+	p->type = TPM2_ALG_RSA;
+	p->nameAlg = TPM2_ALG_SHA256;
+	p->objectAttributes = ATTRS_A;
+	p->authPolicy.size = sizeof(policy_a_sha256);
+	memcpy(p->authPolicy.buffer, policy_a_sha256, sizeof(policy_a_sha256));
+	p->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
+	p->parameters.rsaDetail.symmetric.keyBits.aes = 128;
+	p->parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	p->parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+	p->parameters.rsaDetail.keyBits = 2048;
+	p->parameters.rsaDetail.exponent = 0;
+	p->unique.rsa.size = 256; /* zeros */
+}
+
+static void template_ecc(TPMT_PUBLIC *p, bool p384)
+{
+	p->type = TPM2_ALG_ECC;
+	p->nameAlg = p384 ? TPM2_ALG_SHA384 : TPM2_ALG_SHA256;
+	p->objectAttributes = p384 ? ATTRS_B : ATTRS_A;
+	p->authPolicy.size = p384 ? sizeof(policy_b_sha384) : sizeof(policy_a_sha256);
+	memcpy(p->authPolicy.buffer, p384 ? policy_b_sha384 : policy_a_sha256,
+	       p->authPolicy.size);
+	p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+	p->parameters.eccDetail.symmetric.keyBits.aes = p384 ? 256 : 128;
+	p->parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	p->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+	p->parameters.eccDetail.curveID = p384 ? TPM2_ECC_NIST_P384 : TPM2_ECC_NIST_P256;
+	p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+	/* L-2 carries 32 zero bytes in x and y; H-3 an empty point */
+	p->unique.ecc.x.size = p384 ? 0 : 32;
+	p->unique.ecc.y.size = p384 ? 0 : 32;
+}
+
+void ek_template(enum ek_type t, TPMT_PUBLIC *tmpl)
+{
+	memset(tmpl, 0, sizeof(*tmpl));
+	if (t == EK_RSA2048)
+		template_rsa2048(tmpl);
+	else
+		template_ecc(tmpl, t == EK_ECC_P384);
+}
+
+static int put_header(uint8_t *out, size_t cap, size_t *off, uint16_t tag, uint32_t cc)
+{
+	return Tss2_MU_UINT16_Marshal(tag, out, cap, off) ||
+	       Tss2_MU_UINT32_Marshal(0, out, cap, off) ||
+	       Tss2_MU_UINT32_Marshal(cc, out, cap, off);
+}
+
+static size_t finish(uint8_t *out, size_t cap, size_t len)
+{
+	size_t off = 2;
+
+	return Tss2_MU_UINT32_Marshal((uint32_t)len, out, cap, &off) ? 0 : len;
+}
+
+/* An authorization area with one empty password session. */
+static int put_pw_auth(uint8_t *out, size_t cap, size_t *off)
+{
+	TPMS_AUTH_COMMAND auth = { .sessionHandle = TPM2_RH_PW };
+	size_t size_off = *off;
+
+	if (Tss2_MU_UINT32_Marshal(0, out, cap, off) ||
+	    Tss2_MU_TPMS_AUTH_COMMAND_Marshal(&auth, out, cap, off))
+		return -1;
+	return Tss2_MU_UINT32_Marshal((uint32_t)(*off - size_off - 4), out, cap, &size_off);
+}
+
+size_t tpm_build_create_primary_ek(uint8_t *out, size_t cap, enum ek_type t)
+{
+	TPM2B_SENSITIVE_CREATE sens = { 0 };
+	TPM2B_PUBLIC pub = { 0 };
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION pcrs = { 0 };
+	size_t off = 0;
+
+	ek_template(t, &pub.publicArea);
+	if (put_header(out, cap, &off, TPM2_ST_SESSIONS, CC_CREATE_PRIMARY) ||
+	    Tss2_MU_UINT32_Marshal(TPM2_RH_ENDORSEMENT, out, cap, &off) ||
+	    put_pw_auth(out, cap, &off) ||
+	    Tss2_MU_TPM2B_SENSITIVE_CREATE_Marshal(&sens, out, cap, &off) ||
+	    Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, out, cap, &off) ||
+	    Tss2_MU_TPM2B_DATA_Marshal(&outside, out, cap, &off) ||
+	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&pcrs, out, cap, &off))
+		return 0;
+	return finish(out, cap, off);
+}
+
+/* Check a success response and position off after its header (and handle area). */
+static int response_start(const uint8_t *rsp, size_t len, size_t *off)
+{
+	struct tpm_header hdr;
+
+	if (tpm_header_parse(rsp, len, &hdr) < 0 || hdr.code != TPM2_RC_SUCCESS ||
+	    hdr.size != len)
+		return -1;
+	*off = TPM_HEADER_SIZE;
+	return 0;
+}
+
+/* Copy the TPMT_PUBLIC of a TPM2B_PUBLIC at *off verbatim, after checking it unmarshals. */
+static int take_public(const uint8_t *rsp, size_t len, size_t *off, uint8_t *pub, size_t cap,
+		       size_t *publen)
+{
+	size_t start = *off;
+	TPM2B_PUBLIC p = { 0 };
+
+	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(rsp, len, off, &p))
+		return -1;
+	if (*off - start - 2 > cap)
+		return -1;
+	*publen = *off - start - 2;
+	memcpy(pub, rsp + start + 2, *publen);
+	return 0;
+}
+
+int tpm_parse_create_primary(const uint8_t *rsp, size_t len, uint32_t *handle, uint8_t *pub,
+			     size_t cap, size_t *publen)
+{
+	uint32_t param_size;
+	size_t off;
+
+	if (response_start(rsp, len, &off) < 0 ||
+	    Tss2_MU_UINT32_Unmarshal(rsp, len, &off, handle) ||
+	    Tss2_MU_UINT32_Unmarshal(rsp, len, &off, &param_size))
+		return -1;
+	return take_public(rsp, len, &off, pub, cap, publen);
+}
+
+size_t tpm_build_evict_control(uint8_t *out, size_t cap, uint32_t object, uint32_t persistent)
+{
+	size_t off = 0;
+
+	if (put_header(out, cap, &off, TPM2_ST_SESSIONS, CC_EVICT_CONTROL) ||
+	    Tss2_MU_UINT32_Marshal(TPM2_RH_OWNER, out, cap, &off) ||
+	    Tss2_MU_UINT32_Marshal(object, out, cap, &off) || put_pw_auth(out, cap, &off) ||
+	    Tss2_MU_UINT32_Marshal(persistent, out, cap, &off))
+		return 0;
+	return finish(out, cap, off);
+}
+
+size_t tpm_build_read_public(uint8_t *out, size_t cap, uint32_t handle)
+{
+	size_t off = 0;
+
+	if (put_header(out, cap, &off, TPM2_ST_NO_SESSIONS, CC_READ_PUBLIC) ||
+	    Tss2_MU_UINT32_Marshal(handle, out, cap, &off))
+		return 0;
+	return finish(out, cap, off);
+}
+
+int tpm_parse_read_public(const uint8_t *rsp, size_t len, uint8_t *pub, size_t cap,
+			  size_t *publen)
+{
+	size_t off;
+
+	if (response_start(rsp, len, &off) < 0)
+		return -1;
+	return take_public(rsp, len, &off, pub, cap, publen);
+}
+
+size_t tpm_build_flush_context(uint8_t *out, size_t cap, uint32_t handle)
+{
+	size_t off = 0;
+
+	if (put_header(out, cap, &off, TPM2_ST_NO_SESSIONS, CC_FLUSH_CONTEXT) ||
+	    Tss2_MU_UINT32_Marshal(handle, out, cap, &off))
+		return 0;
+	return finish(out, cap, off);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* The Endorsement Key: TCG EK Credential Profile default templates, and the commands that
+ * create it, make it persistent and read it back. */
+#ifndef VTPM_TPM_EK_H
+#define VTPM_TPM_EK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tss2/tss2_tpm2_types.h>
+
+enum ek_type { EK_RSA2048, EK_ECC_P256, EK_ECC_P384 };
+
+#define EK_MAX_PUBLIC 1024
+
+int ek_type_parse(const char *s, enum ek_type *out);     /* rsa2048|ecc-p256|ecc-p384 */
+const char *ek_type_name(enum ek_type t);
+/* Standard persistent handle: 0x81010001, 0x8101000a, 0x81010016. */
+uint32_t ek_persistent_handle(enum ek_type t);
+/* TCG template L-1 (RSA 2048), L-2 (ECC P-256), H-3 (ECC P-384). */
+void ek_template(enum ek_type t, TPMT_PUBLIC *tmpl);
+
+/* TPM2_CreatePrimary(TPM_RH_ENDORSEMENT) with the template. */
+size_t tpm_build_create_primary_ek(uint8_t *out, size_t cap, enum ek_type t);
+/* Its response: the transient handle and the outPublic.publicArea bytes exactly as the
+ * TPM returned them (the TPMT_PUBLIC bound in attestation). 0, or -1. */
+int tpm_parse_create_primary(const uint8_t *rsp, size_t len, uint32_t *handle,
+			     uint8_t *pub, size_t cap, size_t *publen);
+/* TPM2_EvictControl(TPM_RH_OWNER, object, persistent). */
+size_t tpm_build_evict_control(uint8_t *out, size_t cap, uint32_t object, uint32_t persistent);
+/* TPM2_ReadPublic(handle); its response's TPMT_PUBLIC bytes. */
+size_t tpm_build_read_public(uint8_t *out, size_t cap, uint32_t handle);
+int tpm_parse_read_public(const uint8_t *rsp, size_t len, uint8_t *pub, size_t cap,
+			  size_t *publen);
+/* TPM2_FlushContext(handle). */
+size_t tpm_build_flush_context(uint8_t *out, size_t cap, uint32_t handle);
+
+#endif
