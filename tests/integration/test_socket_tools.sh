@@ -103,6 +103,17 @@ check_fails "daemon refuses a corrupt state" "$DAEMON" --runtime-dir "$T_DIR/run
 check "the refusal names the corrupt file" grep -q "tpm2-permall.state is corrupt" "$T_DIR/last.out"
 check_eq "the corrupt file is kept unchanged" "$sum_before" "$(sha256sum "$CORRUPT/tpm2-permall.state")"
 
+# --- systemd readiness: READY=1 and STATUS= through NOTIFY_SOCKET
+python3 tests/integration/notify_listen.py "$T_DIR/notify" 20 >"$T_DIR/notify.out" &
+LISTENER=$!
+while ! grep -q listening "$T_DIR/notify.out" 2>/dev/null; do sleep 0.05; done
+NOTIFY_SOCKET="$T_DIR/notify" start_daemon "$T_DIR/d5.log" --runtime-dir "$T_DIR/run5" \
+	--port "$PORT" --rtmr-backend sim || fail "daemon start (notify)"
+wait "$LISTENER"
+check "sd_notify READY=1 with a STATUS naming the TCTI" \
+	grep -q "READY=1|STATUS=serving TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=$PORT" "$T_DIR/notify.out"
+check "daemon exits 0 on SIGTERM (notify)" stop_daemon
+
 # --- usage errors
 check_fails "unknown option is an error" "$DAEMON" --no-such-option
 check "--help prints usage" sh -c "'$DAEMON' --help | grep -q -- '--rtmr-backend'"
