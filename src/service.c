@@ -78,8 +78,10 @@ static size_t execute_locked(struct service *s, const uint8_t *cmd, size_t len, 
 	char why[512];
 
 	if (mirror_prepare(s->mirror, cmd, len, &op) < 0) {
-		/* A malformed PCR-changing command: libtpms will reject it; nothing to mirror. */
-		op.active = false;
+		/* A PCR-changing command the mirror cannot parse is refused here rather than
+		 * trusting libtpms to refuse it too: a change we cannot mirror must not happen. */
+		log_warn("refusing a malformed PCR-changing command (%zu bytes)", len);
+		return tpm_build_error_response(rsp, cap, TPM_RC_SIZE);
 	}
 	engine_process(cmd, len, rsp, cap, &rlen);
 	if (!op.active)

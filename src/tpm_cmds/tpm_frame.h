@@ -31,6 +31,7 @@
 #define TPM_RC_COMMAND_SIZE 0x142
 #define TPM_RC_LOCALITY 0x907
 #define TPM_RC_INSUFFICIENT 0x09a
+#define TPM_RC_SIZE 0x095
 
 struct tpm_header {
 	uint16_t tag;

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/* The PCR-changing TPM 2.0 commands (TPM 2.0 Part 3) and their responses. Every read goes
+ * through libtss2-mu with the frame's length as its bound; no length field is trusted. */
+#include "tpm_cmds/pcr_cmds.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <tss2/tss2_mu.h>
+
+#include "hash_alg.h"
+#include "tpm_cmds/tpm_frame.h"
+
+#define AUTH_SESSION_MIN_SIZE 9 /* handle u32, empty nonce u16, attributes u8, empty hmac u16 */
+#define MAX_SESSIONS 3
+
+/* Bytes [0, len) of a command or response, read from off on. */
+struct frame {
+	const uint8_t *buf;
+	size_t len;
+	size_t off;
+};
+
+static int get_u16(struct frame *f, uint16_t *v)
+{
+	return Tss2_MU_UINT16_Unmarshal(f->buf, f->len, &f->off, v) ? -1 : 0;
+}
+
+static int get_u32(struct frame *f, uint32_t *v)
+{
+	return Tss2_MU_UINT32_Unmarshal(f->buf, f->len, &f->off, v) ? -1 : 0;
+}
+
+/* A TPML_DIGEST_VALUES whose every hashAlg is a known hash (never TPM_ALG_NULL). */
+static int get_digest_list(struct frame *f, TPML_DIGEST_VALUES *out)
+{
+	struct frame peek = *f;
+	uint32_t count;
+
+	/* Refuse an oversized count before tss2-mu sees it: it would log a warning. */
+	if (get_u32(&peek, &count) < 0 || count > TPM2_NUM_PCR_BANKS)
+		return -1;
+	if (Tss2_MU_TPML_DIGEST_VALUES_Unmarshal(f->buf, f->len, &f->off, out))
+		return -1;
+	for (uint32_t i = 0; i < out->count; i++)
+		if (!hash_alg_by_tpm(out->digests[i].hashAlg))
+			return -1;
+	return 0;
+}
+
+/* The handle area (n handles, the first of them the PCR) and the authorization area, which
+ * every PCR-changing command but Startup has; the area is skipped by its size. */
+static int get_handles_auth(struct frame *f, uint16_t tag, uint32_t *pcr, unsigned int n)
+{
+	uint32_t handle, size;
+
+	if (tag != TPM_ST_SESSIONS)
+		return -1;
+	for (unsigned int i = 0; i < n; i++) {
+		if (get_u32(f, &handle) < 0)
+			return -1;
+		if (i == 0)
+			*pcr = handle;
+	}
+	if (get_u32(f, &size) < 0 || size < AUTH_SESSION_MIN_SIZE || size > f->len - f->off)
+		return -1;
+	f->off += size;
+	return 0;
+}
+
+static int parse_extend(struct frame *f, uint16_t tag, struct pcr_change *chg)
+{
+	chg->kind = PCR_CHANGE_EXTEND;
+	if (get_handles_auth(f, tag, &chg->pcr, 1) < 0)
+		return -1;
+	/* The digests come from this list only, which a session cannot encrypt (not a TPM2B). */
+	return get_digest_list(f, &chg->digests);
+}
+
+static int parse_event(struct frame *f, uint16_t tag, struct pcr_change *chg)
+{
+	TPM2B_EVENT data;
+
+	chg->kind = PCR_CHANGE_EVENT;
+	if (get_handles_auth(f, tag, &chg->pcr, 1) < 0 ||
+	    Tss2_MU_TPM2B_EVENT_Unmarshal(f->buf, f->len, &f->off, &data))
+		return -1;
+	return 0;
+}
+
+static int parse_sequence_complete(struct frame *f, uint16_t tag, struct pcr_change *chg)
+{
+	TPM2B_MAX_BUFFER data;
+
+	chg->kind = PCR_CHANGE_SEQUENCE_COMPLETE;
+	/* Handles: pcrHandle, sequenceHandle. */
+	if (get_handles_auth(f, tag, &chg->pcr, 2) < 0 ||
+	    Tss2_MU_TPM2B_MAX_BUFFER_Unmarshal(f->buf, f->len, &f->off, &data))
+		return -1;
+	return 0;
+}
+
+static int parse_reset(struct frame *f, uint16_t tag, struct pcr_change *chg)
+{
+	chg->kind = PCR_CHANGE_RESET;
+	return get_handles_auth(f, tag, &chg->pcr, 1);
+}
+
+static int parse_startup(struct frame *f, uint16_t tag, struct pcr_change *chg)
+{
+	uint16_t su;
+
+	if (tag != TPM_ST_NO_SESSIONS || get_u16(f, &su) < 0)
+		return -1;
+	if (su == TPM_SU_CLEAR)
+		chg->kind = PCR_CHANGE_STARTUP_CLEAR;
+	else if (su == TPM_SU_STATE)
+		chg->kind = PCR_CHANGE_STARTUP_STATE;
+	else
+		return -1;
+	return 0;
+}
+
+typedef int (*cmd_parser)(struct frame *f, uint16_t tag, struct pcr_change *chg);
+
+static cmd_parser parser_for(uint32_t cc)
+{
+	switch (cc) {
+	case TPM_CC_PCR_EXTEND:
+		return parse_extend;
+	case TPM_CC_PCR_EVENT:
+		return parse_event;
+	case TPM_CC_EVENT_SEQUENCE_COMPLETE:
+		return parse_sequence_complete;
+	case TPM_CC_PCR_RESET:
+		return parse_reset;
+	case TPM_CC_STARTUP:
+		return parse_startup;
+	default:
+		return NULL;
+	}
+}
+
+static bool kind_has_pcr(enum pcr_change_kind k)
+{
+	return k == PCR_CHANGE_EXTEND || k == PCR_CHANGE_EVENT ||
+	       k == PCR_CHANGE_SEQUENCE_COMPLETE || k == PCR_CHANGE_RESET;
+}
+
+int pcr_cmd_classify(const uint8_t *cmd, size_t len, struct pcr_change *chg)
+{
+	struct frame f = { cmd, len, TPM_HEADER_SIZE };
+	struct tpm_header hdr;
+	cmd_parser parse;
+
+	if (!chg)
+		return -1;
+	memset(chg, 0, sizeof(*chg));
+	/* Shorter than a header: no command code, so not a PCR-changing command. */
+	if (tpm_header_parse(cmd, len, &hdr) < 0)
+		return 0;
+	parse = parser_for(hdr.code);
+	if (!parse)
+		return 0;
+	if (hdr.size != len || parse(&f, hdr.tag, chg) < 0 || f.off != len) {
+		memset(chg, 0, sizeof(*chg));
+		return -1;
+	}
+	/* TPM_RH_NULL (PCR_Extend, PCR_Event, EventSequenceComplete) changes nothing; other
+	 * handles are not PCRs and the TPM refuses them. */
+	if (kind_has_pcr(chg->kind) && chg->pcr >= PCR_CMDS_PCR_COUNT)
+		memset(chg, 0, sizeof(*chg));
+	return 0;
+}
+
+/* The response authorization area from off to len: 1 to MAX_SESSIONS TPMS_AUTH_RESPONSE. */
+static int check_rsp_auth(const uint8_t *buf, size_t len, size_t off)
+{
+	TPMS_AUTH_RESPONSE auth;
+	int n;
+
+	for (n = 0; off < len; n++) {
+		if (n == MAX_SESSIONS)
+			return -1;
+		if (Tss2_MU_TPMS_AUTH_RESPONSE_Unmarshal(buf, len, &off, &auth))
+			return -1;
+	}
+	return n > 0 ? 0 : -1;
+}
+
+/* The parameter area of a successful response (none of these commands returns handles):
+ * sets f->off to its start and *plen to its size, and checks what follows it. */
+static int rsp_params(struct frame *f, uint16_t tag, size_t *plen)
+{
+	uint32_t size;
+
+	if (tag == TPM_ST_NO_SESSIONS) {
+		*plen = f->len - f->off;
+		return 0;
+	}
+	if (get_u32(f, &size) < 0 || size > f->len - f->off)
+		return -1;
+	*plen = size;
+	return check_rsp_auth(f->buf, f->len, f->off + size);
+}
+
+/* EVENT and SEQUENCE_COMPLETE: the parameters are exactly one TPML_DIGEST_VALUES. */
+static int rsp_digests(const struct frame *f, size_t plen, TPML_DIGEST_VALUES *out)
+{
+	struct frame p = { f->buf, f->off + plen, f->off };
+
+	if (get_digest_list(&p, out) < 0 || p.off != p.len)
+		return -1;
+	return 0;
+}
+
+int pcr_rsp_apply(const uint8_t *rsp, size_t len, struct pcr_change *chg)
+{
+	struct frame f = { rsp, len, TPM_HEADER_SIZE };
+	struct tpm_header hdr;
+	TPML_DIGEST_VALUES digests;
+	size_t plen;
+
+	if (!chg || tpm_header_parse(rsp, len, &hdr) < 0 || hdr.size != len ||
+	    (hdr.tag != TPM_ST_NO_SESSIONS && hdr.tag != TPM_ST_SESSIONS))
+		return -1;
+	if (hdr.code != TPM_RC_SUCCESS)
+		return 0;
+	switch (chg->kind) {
+	case PCR_CHANGE_NONE:
+		return 1;
+	case PCR_CHANGE_EVENT:
+	case PCR_CHANGE_SEQUENCE_COMPLETE:
+		if (rsp_params(&f, hdr.tag, &plen) < 0 || rsp_digests(&f, plen, &digests) < 0)
+			return -1;
+		chg->digests = digests;
+		return 1;
+	case PCR_CHANGE_EXTEND:
+	case PCR_CHANGE_RESET:
+	case PCR_CHANGE_STARTUP_CLEAR:
+	case PCR_CHANGE_STARTUP_STATE:
+		if (rsp_params(&f, hdr.tag, &plen) < 0 || plen != 0)
+			return -1;
+		return 1;
+	}
+	return -1;
+}
+
+const char *pcr_change_kind_name(enum pcr_change_kind k)
+{
+	switch (k) {
+	case PCR_CHANGE_NONE:
+		return "none";
+	case PCR_CHANGE_EXTEND:
+		return "PCR_Extend";
+	case PCR_CHANGE_EVENT:
+		return "PCR_Event";
+	case PCR_CHANGE_SEQUENCE_COMPLETE:
+		return "EventSequenceComplete";
+	case PCR_CHANGE_RESET:
+		return "PCR_Reset";
+	case PCR_CHANGE_STARTUP_CLEAR:
+		return "Startup(CLEAR)";
+	case PCR_CHANGE_STARTUP_STATE:
+		return "Startup(STATE)";
+	}
+	return "unknown";
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Recognise the TPM 2.0 commands that change a PCR, and read what their responses changed.
+ * Pure and bounds-checked: no I/O, no logging, never reads past the given length. */
+#ifndef VTPM_PCR_CMDS_H
+#define VTPM_PCR_CMDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#define PCR_CMDS_PCR_COUNT 24 /* PCR handles 0x00000000..0x00000017 */
+
+enum pcr_change_kind {
+	PCR_CHANGE_NONE = 0,          /* command does not change a PCR */
+	PCR_CHANGE_EXTEND,            /* TPM2_PCR_Extend */
+	PCR_CHANGE_EVENT,             /* TPM2_PCR_Event */
+	PCR_CHANGE_SEQUENCE_COMPLETE, /* TPM2_EventSequenceComplete */
+	PCR_CHANGE_RESET,             /* TPM2_PCR_Reset */
+	PCR_CHANGE_STARTUP_CLEAR,     /* TPM2_Startup(TPM_SU_CLEAR) */
+	PCR_CHANGE_STARTUP_STATE,     /* TPM2_Startup(TPM_SU_STATE) */
+};
+
+struct pcr_change {
+	enum pcr_change_kind kind;
+	uint32_t pcr;                /* PCR index 0..23 for EXTEND/EVENT/SEQUENCE_COMPLETE/RESET */
+	/* EXTEND: from the command; EVENT/SEQUENCE_COMPLETE: from the response */
+	TPML_DIGEST_VALUES digests;
+};
+
+/* "PCR_Extend", "PCR_Event", ...; "none" for PCR_CHANGE_NONE, "unknown" outside the enum. */
+const char *pcr_change_kind_name(enum pcr_change_kind k);
+
+/* Classify a complete command frame (header included, len = its size).
+ * 0: *chg filled (kind NONE for anything that does not change a PCR, including PCR handles
+ *    outside 0..23 such as TPM_RH_NULL 0x40000007 for EventSequenceComplete, and frames
+ *    shorter than a header, whose command code is unknown);
+ * -1: the command code is a PCR-changing one but the frame is malformed (truncated, bad
+ *    authorization-area size, count > TPM2_NUM_PCR_BANKS, unknown hash alg in the digest list,
+ *    trailing garbage...). The caller will then not mirror; libtpms rejects such frames itself.
+ * The digest list of an EXTEND is kept exactly as sent: in wire order, duplicates and all,
+ * possibly with count 0; every hashAlg is one hash_alg_by_tpm() knows. */
+int pcr_cmd_classify(const uint8_t *cmd, size_t len, struct pcr_change *chg);
+
+/* Given the response to a classified command:
+ *  1: the change took effect (response code 0; for EVENT/SEQUENCE_COMPLETE the response's
+ *     TPML_DIGEST_VALUES was parsed into chg->digests);
+ *  0: the command failed (response code != 0): no PCR changed;
+ * -1: the response is malformed (then the caller treats it as a failure to mirror).
+ * chg->digests is changed only when 1 is returned. */
+int pcr_rsp_apply(const uint8_t *rsp, size_t len, struct pcr_change *chg);
+
+#endif
