@@ -12,6 +12,7 @@
 
 #include "ek.h"
 #include "engine.h"
+#include "ima_bridge.h"
 #include "log.h"
 #include "mirror.h"
 #include "notify.h"
@@ -33,6 +34,9 @@ struct daemon {
 	struct rtmr_backend *backend;
 	struct mirror *mirror;
 	struct service svc;
+	struct ima_bridge *bridge;
+	uint16_t banks[8];
+	size_t nbanks;
 	bool engine_up;
 	int stop_fd;
 };
@@ -106,25 +110,41 @@ static int setup_ek(struct daemon *d, char *err, size_t errlen)
 
 static int setup_engine(struct daemon *d, char *err, size_t errlen)
 {
-	uint16_t banks[8];
 	bool manufactured;
-	size_t n;
 
 	if (nvstore_open(d->state_dir, &d->store, err, errlen) < 0)
 		return -1;
 	if (engine_start(d->store, &manufactured, err, errlen) < 0)
 		return -1;
 	d->engine_up = true;
-	if (engine_active_banks(banks, ARRAY_SIZE(banks), &n) < 0) {
+	if (engine_active_banks(d->banks, ARRAY_SIZE(d->banks), &d->nbanks) < 0) {
 		snprintf(err, errlen, "cannot read the TPM's PCR banks");
 		return -1;
 	}
-	mirror_set_active_banks(d->mirror, banks, n);
+	mirror_set_active_banks(d->mirror, d->banks, d->nbanks);
 	log_info("TPM 2.0 started (state %s%s)", d->state_dir,
 		 d->opts->state_dir ? "" : ", ephemeral");
 	if (mirror_new_instance(d->mirror, err, errlen) < 0)
 		return -1;
 	return setup_ek(d, err, errlen);
+}
+
+static int setup_ima_bridge(struct daemon *d, char *err, size_t errlen)
+{
+	struct ima_bridge_config cfg = { .list_path = d->opts->ima_list,
+					 .poll_ms = d->opts->ima_poll_ms,
+					 .banks = d->banks, .nbanks = d->nbanks };
+
+	if (d->opts->ima_bridge == IMA_BRIDGE_OFF)
+		return 0;
+	if (d->opts->ima_bridge == IMA_BRIDGE_AUTO && !ima_bridge_wanted(d->opts->ima_list)) {
+		log_info("IMA bridge off: no IMA list, or IMA has a TPM of its own");
+		return 0;
+	}
+	if (ima_bridge_start(&d->bridge, &cfg, &d->svc, err, errlen) < 0)
+		return -1;
+	d->svc.bridge = d->bridge;
+	return 0;
 }
 
 static int setup_signals(struct daemon *d, char *err, size_t errlen)
@@ -208,6 +228,10 @@ static int run_socket(struct daemon *d, char *err, size_t errlen)
 static void teardown(struct daemon *d)
 {
 	notify_stopping();
+	if (d->bridge) {
+		ima_bridge_stop(d->bridge);
+		d->svc.bridge = NULL;
+	}
 	if (d->engine_up) {
 		service_lock(&d->svc);
 		engine_stop();
@@ -236,6 +260,8 @@ int daemon_run(const struct daemon_options *opts)
 		goto out;
 	d.svc.mirror = d.mirror;
 	mirror_start_serving(d.mirror);
+	if (setup_ima_bridge(&d, err, sizeof(err)) < 0)
+		goto out;
 	if (choose_transport(opts) == TRANSPORT_VTPM_PROXY)
 		r = run_vtpm_proxy(&d, err, sizeof(err));
 	else

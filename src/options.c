@@ -21,6 +21,9 @@ enum opt_id {
 	OPT_RTMR_DIR,
 	OPT_VTPMX,
 	OPT_EK_TYPE,
+	OPT_IMA_BRIDGE,
+	OPT_IMA_LIST,
+	OPT_IMA_POLL_MS,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -40,6 +43,9 @@ static const struct option long_opts[] = {
 	{ "rtmr-dir", required_argument, NULL, OPT_RTMR_DIR },
 	{ "vtpmx", required_argument, NULL, OPT_VTPMX },
 	{ "ek-type", required_argument, NULL, OPT_EK_TYPE },
+	{ "ima-bridge", required_argument, NULL, OPT_IMA_BRIDGE },
+	{ "ima-list", required_argument, NULL, OPT_IMA_LIST },
+	{ "ima-poll-ms", required_argument, NULL, OPT_IMA_POLL_MS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -61,6 +67,8 @@ void options_init(struct daemon_options *o)
 	o->rtmr_backend = RTMR_BACKEND_AUTO;
 	o->log_level = LOG_LVL_INFO;
 	o->ek_type = EK_RSA2048;
+	o->ima_bridge = IMA_BRIDGE_AUTO;
+	o->ima_poll_ms = 1000;
 }
 
 void options_free(struct daemon_options *o)
@@ -73,6 +81,7 @@ void options_free(struct daemon_options *o)
 	free(o->map);
 	free(o->rtmr_dir);
 	free(o->vtpmx);
+	free(o->ima_list);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -136,6 +145,24 @@ static int apply(struct daemon_options *o, int id, const char *val, char *err, s
 			return 0;
 		snprintf(err, errlen, "invalid ek-type '%s' (rsa2048, ecc-p256, ecc-p384)", val);
 		return -1;
+	case OPT_IMA_BRIDGE:
+		for (int m = IMA_BRIDGE_AUTO; m <= IMA_BRIDGE_OFF; m++) {
+			if (strcmp(val, (const char *[]){ "auto", "on", "off" }[m]) == 0) {
+				o->ima_bridge = m;
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "invalid ima-bridge '%s' (auto, on, off)", val);
+		return -1;
+	case OPT_IMA_POLL_MS:
+		if (parse_uint(val, 10, 3600000, &port) == 0) {
+			o->ima_poll_ms = (unsigned)port;
+			return 0;
+		}
+		snprintf(err, errlen, "invalid ima-poll-ms '%s' (10..3600000)", val);
+		return -1;
+	case OPT_IMA_LIST:
+		return set_path(&o->ima_list, val, "ima-list", err, errlen);
 	case OPT_LOG_LEVEL:
 		if (log_parse_level(val, &o->log_level) == 0)
 			return 0;
@@ -327,6 +354,15 @@ void options_usage(FILE *f)
 	      "                        the Endorsement Key bound in attestation (default rsa2048,\n"
 	      "                        TCG template L-1 at 0x81010001; L-2 at 0x8101000a; H-3 at\n"
 	      "                        0x81010016)\n"
+	      "\n"
+	      "IMA:\n"
+	      "  --ima-bridge auto|on|off\n"
+	      "                        extend IMA's measurement list into the PCRs as IMA would\n"
+	      "                        have (auto, default: when IMA found no TPM at boot)\n"
+	      "  --ima-list FILE       the list (default\n"
+	      "                        /sys/kernel/security/ima/binary_runtime_measurements)\n"
+	      "  --ima-poll-ms N       how often to look for new entries (default 1000); readers\n"
+	      "                        of PCRs (PCR_Read, Quote, PolicyPCR...) always catch up first\n"
 	      "\n"
 	      "Other:\n"
 	      "  --log-level error|warn|info|debug   (default info)\n"

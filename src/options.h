@@ -17,6 +17,7 @@
 #define DEFAULT_BIND "127.0.0.1"
 
 enum transport_kind { TRANSPORT_AUTO, TRANSPORT_VTPM_PROXY, TRANSPORT_SOCKET };
+enum ima_bridge_mode { IMA_BRIDGE_AUTO, IMA_BRIDGE_ON, IMA_BRIDGE_OFF };
 
 struct daemon_options {
 	enum transport_kind transport;
@@ -31,6 +32,9 @@ struct daemon_options {
 	char *rtmr_dir;
 	char *vtpmx;       /* the vtpm_proxy control device */
 	enum ek_type ek_type;
+	enum ima_bridge_mode ima_bridge;
+	char *ima_list;    /* NULL: /sys/kernel/security/ima/binary_runtime_measurements */
+	unsigned ima_poll_ms;
 	enum log_level log_level;
 	bool help;
 	bool version;

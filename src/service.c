@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "ima_bridge.h"
 #include "log.h"
 #include "mirror.h"
 #include "tpm_cmds/tpm_frame.h"
@@ -70,8 +71,13 @@ static size_t set_locality(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t 
 	return tpm_build_error_response(rsp, cap, TPM_RC_SUCCESS);
 }
 
-static size_t execute_locked(struct service *s, const uint8_t *cmd, size_t len, uint8_t *rsp,
-			     size_t cap)
+bool service_failed_locked(struct service *s)
+{
+	return s->failed;
+}
+
+size_t service_execute_locked(struct service *s, const uint8_t *cmd, size_t len, uint8_t *rsp,
+			      size_t cap)
 {
 	struct mirror_op op;
 	size_t rlen = 0;
@@ -90,7 +96,21 @@ static size_t execute_locked(struct service *s, const uint8_t *cmd, size_t len, 
 		fail_locked(s, why);
 		return tpm_build_error_response(rsp, cap, TPM_RC_FAILURE);
 	}
+	if (op.chg.kind == PCR_CHANGE_STARTUP_CLEAR && tpm_response_rc(rsp, rlen) == 0)
+		ima_bridge_restart_locked(s->bridge);
 	return rlen;
+}
+
+/* A client's command: a reader of bridged PCRs first sees the IMA list caught up, so a
+ * quote never lags the list a verifier reads next. */
+static size_t execute_client_locked(struct service *s, const struct tpm_header *hdr,
+				    const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap)
+{
+	if (s->bridge && ima_bridge_needs_catch_up(hdr->code))
+		ima_bridge_catch_up_locked(s->bridge);
+	if (s->failed)
+		return tpm_build_error_response(rsp, cap, TPM_RC_FAILURE);
+	return service_execute_locked(s, cmd, len, rsp, cap);
 }
 
 size_t service_command(struct service *s, const uint8_t *cmd, size_t len, uint8_t *rsp,
@@ -111,7 +131,7 @@ size_t service_command(struct service *s, const uint8_t *cmd, size_t len, uint8_
 	else if (hdr.code == TPM_CC_SET_LOCALITY && (flags & SERVICE_ALLOW_SET_LOCALITY))
 		rlen = set_locality(cmd, len, rsp, cap);
 	else
-		rlen = execute_locked(s, cmd, len, rsp, cap);
+		rlen = execute_client_locked(s, &hdr, cmd, len, rsp, cap);
 	service_unlock(s);
 	return rlen;
 }

@@ -11,12 +11,14 @@
 #include <stdint.h>
 
 struct mirror;
+struct ima_bridge;
 
 struct service {
 	pthread_mutex_t lock;
 	bool failed;             /* fail-closed: every command answered TPM_RC_FAILURE */
 	char fail_reason[512];
 	struct mirror *mirror;   /* NULL: nothing is mirrored */
+	struct ima_bridge *bridge; /* NULL: no IMA bridge */
 	unsigned long commands;  /* commands answered, for status */
 };
 
@@ -29,6 +31,12 @@ void service_destroy(struct service *s);
  * produces a response in rsp (cap >= TPM_MAX_COMMAND_SIZE) and returns its size. */
 size_t service_command(struct service *s, const uint8_t *cmd, size_t len, uint8_t *rsp,
 		       size_t cap, unsigned flags);
+
+/* With the lock held: run one command through libtpms and the mirror (internal callers
+ * such as the IMA bridge). Returns the response size. */
+size_t service_execute_locked(struct service *s, const uint8_t *cmd, size_t len, uint8_t *rsp,
+			      size_t cap);
+bool service_failed_locked(struct service *s);
 
 /* Enter failure mode (caller holds no lock). */
 void service_fail(struct service *s, const char *reason);

@@ -70,11 +70,32 @@ int tpm_parse_get_pcrs(const uint8_t *rsp, size_t len, TPML_PCR_SELECTION *sel)
 	return 0;
 }
 
-size_t tpm_build_pcr_allocate(uint8_t *out, size_t cap, const uint16_t *algs, size_t nalgs)
+static int put_pw_auth(uint8_t *out, size_t cap, size_t *off)
 {
 	TPMS_AUTH_COMMAND auth = { .sessionHandle = TPM_RS_PW_ };
+	size_t size_off = *off;
+
+	if (Tss2_MU_UINT32_Marshal(0, out, cap, off) ||
+	    Tss2_MU_TPMS_AUTH_COMMAND_Marshal(&auth, out, cap, off))
+		return -1;
+	return Tss2_MU_UINT32_Marshal((uint32_t)(*off - size_off - 4), out, cap, &size_off);
+}
+
+size_t tpm_build_pcr_extend(uint8_t *out, size_t cap, uint32_t pcr, const TPML_DIGEST_VALUES *d)
+{
+	size_t off = 0;
+
+	if (put_header(out, cap, &off, TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND) ||
+	    Tss2_MU_UINT32_Marshal(pcr, out, cap, &off) || put_pw_auth(out, cap, &off) ||
+	    Tss2_MU_TPML_DIGEST_VALUES_Marshal(d, out, cap, &off))
+		return 0;
+	return finish(out, cap, off);
+}
+
+size_t tpm_build_pcr_allocate(uint8_t *out, size_t cap, const uint16_t *algs, size_t nalgs)
+{
 	TPML_PCR_SELECTION sel = { 0 };
-	size_t off = 0, auth_size_off;
+	size_t off = 0;
 
 	if (nalgs > TPM2_NUM_PCR_BANKS)
 		return 0;
@@ -85,13 +106,8 @@ size_t tpm_build_pcr_allocate(uint8_t *out, size_t cap, const uint16_t *algs, si
 		memset(sel.pcrSelections[i].pcrSelect, 0xff, 3);
 	}
 	if (put_header(out, cap, &off, TPM_ST_SESSIONS, TPM_CC_PCR_ALLOCATE) ||
-	    Tss2_MU_UINT32_Marshal(TPM_RH_PLATFORM_, out, cap, &off))
-		return 0;
-	auth_size_off = off;
-	if (Tss2_MU_UINT32_Marshal(0, out, cap, &off) ||
-	    Tss2_MU_TPMS_AUTH_COMMAND_Marshal(&auth, out, cap, &off))
-		return 0;
-	if (Tss2_MU_UINT32_Marshal((uint32_t)(off - auth_size_off - 4), out, cap, &auth_size_off) ||
+	    Tss2_MU_UINT32_Marshal(TPM_RH_PLATFORM_, out, cap, &off) ||
+	    put_pw_auth(out, cap, &off) ||
 	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, out, cap, &off))
 		return 0;
 	return finish(out, cap, off);

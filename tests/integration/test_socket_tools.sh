@@ -16,7 +16,7 @@ print(hashlib.new(a, bytes(hashlib.new(a).digest_size) + d).hexdigest())" "$1" "
 
 # pcr_value ALG PCR: the value tpm2_pcrread prints, lowercase hex without 0x
 pcr_value() {
-	tpm2_pcrread "$1:$2" | awk -v p="$2" '$1 == p { sub(/^0x/, "", $3); print tolower($3) }'
+	tpm2_pcrread "$1:$2" | awk -v p="$2" '{ sub(/:$/, "", $1) } $1 == p { v = $NF; sub(/^0x/, "", v); print tolower(v) }'
 }
 
 run_suite() {
