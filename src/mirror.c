@@ -36,6 +36,7 @@ struct mirror {
 	long crash_after; /* test hook: SIGKILL after this many appends, before the extend */
 	long served_appends; /* appends for client commands (counted for the test hook) */
 	bool serving;
+	bool failed;         /* a record could not be mirrored: write nothing more */
 };
 
 static void hex_of(const uint8_t *v, size_t n, char *out)
@@ -51,6 +52,11 @@ static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size
 	uint8_t digest[HASH_MAX_SIZE];
 	int r;
 
+	if (m->failed) {
+		snprintf(why, whylen, "the mirror already failed; restart the daemon");
+		return -1;
+	}
+	m->failed = true; /* until this record is fully mirrored */
 	if (hash_digest(l->alg, line, len, digest) < 0) {
 		snprintf(why, whylen, "cannot hash a record for RTMR%u", idx);
 		return -1;
@@ -73,7 +79,10 @@ static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size
 			 strerror(-r), l->path);
 		return -1;
 	}
-	return hash_extend(l->alg, l->expected, digest, l->alg->size) < 0 ? -1 : 0;
+	if (hash_extend(l->alg, l->expected, digest, l->alg->size) < 0)
+		return -1;
+	m->failed = false;
+	return 0;
 }
 
 /* The register must still hold what the log implies; if not, write SYNC first. */
@@ -91,9 +100,12 @@ static int check_sync(struct mirror *m, unsigned idx, char *why, size_t whylen)
 	if (memcmp(cur, l->expected, l->alg->size) == 0)
 		return 0;
 	log_warn("RTMR%u was extended by someone else: writing a SYNC record", idx);
+	len = evlog_fmt_sync(line, sizeof(line), l->alg, cur);
+	if (len < 0)
+		return -1;
+	/* the SYNC record is extended onto the value found */
 	memcpy(l->expected, cur, l->alg->size);
 	m->stats.syncs++;
-	len = evlog_fmt_sync(line, sizeof(line), l->alg, cur);
 	return log_and_extend(m, idx, line, (size_t)len, why, whylen);
 }
 
@@ -116,6 +128,8 @@ static int start_new_log(struct mirror *m, unsigned idx, char *err, size_t errle
 		return -1;
 	}
 	len = evlog_fmt_init(line, sizeof(line), l->alg, l->expected);
+	if (len < 0)
+		return -1;
 	log_info("starting event log %s", l->path);
 	return log_and_extend(m, idx, line, (size_t)len, err, errlen);
 }
@@ -296,7 +310,7 @@ int mirror_new_instance(struct mirror *m, char *err, size_t errlen)
 	if (!m)
 		return 0;
 	len = evlog_fmt_startup_clear(line, sizeof(line));
-	return for_each_log(m, line, (size_t)len, err, errlen);
+	return len < 0 ? -1 : for_each_log(m, line, (size_t)len, err, errlen);
 }
 
 int mirror_record_ek(struct mirror *m, const uint8_t sha256[32], char *err, size_t errlen)
@@ -307,7 +321,7 @@ int mirror_record_ek(struct mirror *m, const uint8_t sha256[32], char *err, size
 	if (!m)
 		return 0;
 	len = evlog_fmt_ek(line, sizeof(line), sha256);
-	return for_each_log(m, line, (size_t)len, err, errlen);
+	return len < 0 ? -1 : for_each_log(m, line, (size_t)len, err, errlen);
 }
 
 int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirror_op *op)
@@ -373,8 +387,11 @@ int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, si
 		  char *why, size_t whylen)
 {
 	char line[64];
-	int r = pcr_rsp_apply(rsp, rlen, &op->chg), idx, len;
+	int r, idx, len;
 
+	if (!m || !op->active)
+		return 0; /* nothing this mirror records */
+	r = pcr_rsp_apply(rsp, rlen, &op->chg);
 	if (r == 0)
 		return 0; /* the TPM refused: no PCR changed */
 	if (r < 0) {
@@ -385,8 +402,12 @@ int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, si
 	if (op->chg.kind == PCR_CHANGE_STARTUP_CLEAR)
 		return mirror_new_instance(m, why, whylen);
 	idx = rtmr_map_rtmr_of(&m->map, op->chg.pcr);
+	if (idx < 0)
+		return 0;
 	if (op->chg.kind == PCR_CHANGE_RESET) {
 		len = evlog_fmt_reset(line, sizeof(line), op->chg.pcr);
+		if (len < 0)
+			return -1;
 		return write_record(m, (unsigned)idx, line, (size_t)len, why, whylen);
 	}
 	return write_extend(m, (unsigned)idx, &op->chg, why, whylen);
