@@ -28,7 +28,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Isrc -D_GNU_SOURCE $(SYSTEMD_DEF) $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Isrc -I$(B)/gen -D_GNU_SOURCE $(SYSTEMD_DEF) $(PKG_CFLAGS) -MMD -MP
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 MAINS    := src/daemon_main.c src/tool_main.c
@@ -66,6 +66,14 @@ $(B)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC-SAN  $<"
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c $< -o $@
+
+# The built-in trust anchor, as C string lines.
+$(B)/gen/intel_sgx_root_ca.inc: src/attest/intel_sgx_root_ca.pem
+	@mkdir -p $(dir $@)
+	sed -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+$(B)/obj/src/attest/trust_anchor.o $(B)/asan/src/attest/trust_anchor.o: \
+	$(B)/gen/intel_sgx_root_ca.inc
 
 $(B)/libvtpmrtmr.a: $(LIB_OBJS)
 	@rm -f $@
