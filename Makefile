@@ -111,7 +111,7 @@ unit-check: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
 integration-check: all $(B)/asan/vtpm-rtmrd $(B)/asan/vtpm-rtmr $(TOOL_BINS)
-	@sh tests/integration/run-all.sh
+	@BUILD=$(B) sh tests/integration/run-all.sh
 
 $(B)/vtpm-rtmrd.service: systemd/vtpm-rtmrd.service.in
 	@mkdir -p $(B)

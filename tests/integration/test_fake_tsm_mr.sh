@@ -86,13 +86,13 @@ if [ ! -x "$FAKE_TSM_MR" ]; then
 	exit 1
 fi
 if [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/null 2>&1; then
-	echo "SKIP: no /dev/fuse or fusermount3 on this host"
-	exit 77
+	echo "FAIL: no /dev/fuse or fusermount3 on this host"
+	exit 1
 fi
 for t in openssl dd cmp stat; do
 	if ! command -v "$t" >/dev/null 2>&1; then
-		echo "SKIP: $t not installed"
-		exit 77
+		echo "FAIL: $t not installed"
+		exit 1
 	fi
 done
 
