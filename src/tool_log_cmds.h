@@ -10,7 +10,20 @@ struct tool_options {
 	enum rtmr_backend_kind backend;
 	const char *rtmr_dir;
 	const char *format;   /* text|json (replay), cel-json (export) */
-	const char *out;      /* export: output file, NULL = stdout */
+	const char *out;      /* export, attest: output file, NULL = stdout */
+	/* attest */
+	const char *nonce_hex;
+	const char *nonce_file;
+	const char *quote_provider;  /* auto|configfs-tsm|sim */
+	const char *configfs_dir;
+	/* verify */
+	const char *evidence;
+	const char *trust_anchor;
+	const char *expect_ek;
+	const char *tpm_quote;
+	const char *tpm_signature;
+	const char *ak_public;
+	const char *tpm_pcrs;
 };
 
 /* Each returns the process exit code: 0 success, 1 verification failure, 2 error. */

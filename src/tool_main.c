@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "tool_attest.h"
 #include "tool_log_cmds.h"
 
 static void usage(FILE *f)
@@ -13,6 +14,12 @@ static void usage(FILE *f)
 	      "       vtpm-rtmr [OPTIONS] log replay [--format text|json] [FILE...]\n"
 	      "       vtpm-rtmr [OPTIONS] log verify\n"
 	      "       vtpm-rtmr [OPTIONS] log export --format cel-json [--out FILE] [FILE...]\n"
+	      "       vtpm-rtmr [OPTIONS] attest --nonce HEX|--nonce-file FILE [--out FILE]\n"
+	      "                 [--quote-provider auto|configfs-tsm|sim] [--configfs-dir DIR]\n"
+	      "       vtpm-rtmr verify --evidence FILE --nonce HEX|--nonce-file FILE\n"
+	      "                 [--trust-anchor PEM] [--expect-ek FILE]\n"
+	      "                 [--tpm-quote MSG --tpm-signature SIG --ak-public FILE\n"
+	      "                  [--tpm-pcrs FILE]]\n"
 	      "\n"
 	      "Without FILEs the logs are the runtime directory's rtmr<N>.log.\n"
 	      "  show     every record: number, RTMR, digest H(line), the record\n"
@@ -21,20 +28,38 @@ static void usage(FILE *f)
 	      "  verify   replay every log and compare with the live registers; exit 1 on a\n"
 	      "           mismatch, naming the record after which log and register part\n"
 	      "  export   the logs as one CEL-JSON document\n"
+	      "  attest   evidence: a TEE quote with REPORTDATA = SHA-512(nonce || TPMT_PUBLIC(EK)),\n"
+	      "           the EK, and every log, as one JSON document\n"
+	      "  verify   check evidence (quote, signature chain, EK binding, RTMR replay) and\n"
+	      "           optionally a tpm2_quote against the PCRs the log implies; prints a\n"
+	      "           JSON verdict; exit 0 only if every check passes\n"
 	      "\n"
 	      "Options:\n"
 	      "  --runtime-dir DIR     where the logs are (default /run/vtpm-rtmr)\n"
 	      "  --rtmr-backend auto|tdx-sysfs|tdx-ioctl|sim   registers for verify (default auto)\n"
 	      "  --rtmr-dir DIR        tdx-sysfs directory\n"
 	      "  --format FMT          replay: text (default) or json; export: cel-json\n"
-	      "  --out FILE            export: write to FILE instead of stdout\n"
+	      "  --out FILE            export, attest: write to FILE instead of stdout\n"
+	      "  --nonce HEX, --nonce-file FILE   the verifier's nonce (1..1024 bytes)\n"
+	      "  --quote-provider auto|configfs-tsm|sim   (default auto: configfs-tsm)\n"
+	      "  --configfs-dir DIR    configfs-tsm reports (default /sys/kernel/config/tsm/report)\n"
+	      "  --evidence FILE       verify: the evidence document\n"
+	      "  --trust-anchor PEM    verify: root of the PCK chain (default: Intel SGX Root CA)\n"
+	      "  --expect-ek FILE      verify: the EK must be this key (tpm2_createek -u output,\n"
+	      "                        TPM2B_PUBLIC or PEM)\n"
+	      "  --tpm-quote MSG --tpm-signature SIG --ak-public FILE [--tpm-pcrs FILE]\n"
+	      "                        verify: tpm2_quote's -m, -s and -o outputs and the AK\n"
 	      "  -h, --help\n"
 	      "\n"
 	      "Exit status: 0 success, 1 verification failed, 2 error.\n",
 	      f);
 }
 
-enum { O_RUNTIME = 1, O_BACKEND, O_RTMR_DIR, O_FORMAT, O_OUT, O_HELP };
+enum {
+	O_RUNTIME = 1, O_BACKEND, O_RTMR_DIR, O_FORMAT, O_OUT, O_HELP, O_NONCE, O_NONCE_FILE,
+	O_QUOTE_PROVIDER, O_CONFIGFS_DIR, O_EVIDENCE, O_TRUST_ANCHOR, O_EXPECT_EK, O_TPM_QUOTE,
+	O_TPM_SIGNATURE, O_AK_PUBLIC, O_TPM_PCRS,
+};
 
 static const struct option opts[] = {
 	{ "runtime-dir", required_argument, NULL, O_RUNTIME },
@@ -43,6 +68,17 @@ static const struct option opts[] = {
 	{ "format", required_argument, NULL, O_FORMAT },
 	{ "out", required_argument, NULL, O_OUT },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "nonce", required_argument, NULL, O_NONCE },
+	{ "nonce-file", required_argument, NULL, O_NONCE_FILE },
+	{ "quote-provider", required_argument, NULL, O_QUOTE_PROVIDER },
+	{ "configfs-dir", required_argument, NULL, O_CONFIGFS_DIR },
+	{ "evidence", required_argument, NULL, O_EVIDENCE },
+	{ "trust-anchor", required_argument, NULL, O_TRUST_ANCHOR },
+	{ "expect-ek", required_argument, NULL, O_EXPECT_EK },
+	{ "tpm-quote", required_argument, NULL, O_TPM_QUOTE },
+	{ "tpm-signature", required_argument, NULL, O_TPM_SIGNATURE },
+	{ "ak-public", required_argument, NULL, O_AK_PUBLIC },
+	{ "tpm-pcrs", required_argument, NULL, O_TPM_PCRS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -71,6 +107,39 @@ static int parse(int argc, char **argv, struct tool_options *o)
 		case O_OUT:
 			o->out = optarg;
 			break;
+		case O_NONCE:
+			o->nonce_hex = optarg;
+			break;
+		case O_NONCE_FILE:
+			o->nonce_file = optarg;
+			break;
+		case O_QUOTE_PROVIDER:
+			o->quote_provider = optarg;
+			break;
+		case O_CONFIGFS_DIR:
+			o->configfs_dir = optarg;
+			break;
+		case O_EVIDENCE:
+			o->evidence = optarg;
+			break;
+		case O_TRUST_ANCHOR:
+			o->trust_anchor = optarg;
+			break;
+		case O_EXPECT_EK:
+			o->expect_ek = optarg;
+			break;
+		case O_TPM_QUOTE:
+			o->tpm_quote = optarg;
+			break;
+		case O_TPM_SIGNATURE:
+			o->tpm_signature = optarg;
+			break;
+		case O_AK_PUBLIC:
+			o->ak_public = optarg;
+			break;
+		case O_TPM_PCRS:
+			o->tpm_pcrs = optarg;
+			break;
 		case 'h':
 		case O_HELP:
 			usage(stdout);
@@ -96,6 +165,10 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	rest = argv + optind;
 	nrest = argc - optind;
+	if (nrest == 1 && strcmp(rest[0], "attest") == 0)
+		return tool_attest(&o);
+	if (nrest == 1 && strcmp(rest[0], "verify") == 0)
+		return tool_verify(&o);
 	if (nrest < 2 || strcmp(rest[0], "log") != 0) {
 		usage(stderr);
 		return 2;
