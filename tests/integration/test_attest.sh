@@ -134,6 +134,27 @@ verify_fails "a TPM quote signed by another AK" tpm-quote --evidence "$T_DIR/evi
 	--nonce "$NONCE" $TA --tpm-quote "$T_DIR/q.msg" --tpm-signature "$T_DIR/q.sig" \
 	--ak-public "$T_DIR/ak2.pub"
 
+# the configfs-tsm code path, against the FUSE emulation of /sys/kernel/config/tsm/report
+# (quotes from the same sim CA, RTMRs read from the sim registers)
+MNT="$T_DIR/tsm-report"
+mkdir -p "$MNT"
+"$BUILD/tests/tools/fake_configfs_tsm" --sim-dir "$RT/sim" "$MNT" >"$T_DIR/cfs.out" 2>"$T_DIR/cfs.err" &
+CFS=$!
+T_PIDS="$T_PIDS $CFS"
+unmount_cfs() { mountpoint -q "$MNT" 2>/dev/null && fusermount3 -u "$MNT" 2>/dev/null; return 0; }
+T_CLEANUP_HOOK=unmount_cfs
+i=0
+while ! grep -q ready "$T_DIR/cfs.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "vtpm-rtmr attest through configfs-tsm" "$TOOL" --runtime-dir "$RT" attest --nonce "$NONCE" \
+	--quote-provider configfs-tsm --configfs-dir "$MNT" --out "$T_DIR/ev-cfs.json"
+check "the evidence names the configfs-tsm provider" grep -q '"provider": *"tdx_guest"' "$T_DIR/ev-cfs.json"
+# shellcheck disable=SC2086
+verify_ok "verify evidence from configfs-tsm" --evidence "$T_DIR/ev-cfs.json" --nonce "$NONCE" $TA
+check "no report entry is left behind" sh -c "[ -z \"\$(ls '$MNT')\" ]"
+check_fails "attest with auto and no configfs-tsm refuses to pick sim" "$TOOL" --runtime-dir "$RT" \
+	attest --nonce 00 --configfs-dir "$T_DIR/no-such-dir"
+check "and says to name sim explicitly" grep -q "sim" "$T_DIR/last.out"
+
 check_fails "verify without --evidence is a usage error" "$TOOL" verify --nonce 00
 check_fails "attest without a daemon's runtime dir fails" "$TOOL" --runtime-dir "$T_DIR/none" \
 	attest --nonce 00 --quote-provider sim
