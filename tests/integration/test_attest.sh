@@ -155,6 +155,20 @@ check_fails "attest with auto and no configfs-tsm refuses to pick sim" "$TOOL" -
 	attest --nonce 00 --configfs-dir "$T_DIR/no-such-dir"
 check "and says to name sim explicitly" grep -q "sim" "$T_DIR/last.out"
 
+# the ECC EK templates: the daemon's EK is the key tpm2_createek makes from the same template
+for spec in "ecc-p256 ecc 0x8101000a" "ecc-p384 ecc384 0x81010016"; do
+	set -- $spec
+	P=$(free_port_pair)
+	start_daemon "$T_DIR/d-$1.log" --runtime-dir "$T_DIR/run-$1" --port "$P" --rtmr-backend sim \
+		--ek-type "$1" || fail "daemon start --ek-type $1"
+	check "--ek-type $1: tpm2_createek -G $2" env TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$P" \
+		tpm2_createek -c "$T_DIR/ek-$1.ctx" -G "$2" -u "$T_DIR/ek-$1.pub"
+	check "--ek-type $1: ek.tpmt is that key" sh -c "tail -c +3 '$T_DIR/ek-$1.pub' | cmp - '$T_DIR/run-$1/ek.tpmt'"
+	check "--ek-type $1: persistent at $3" env TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$P" \
+		tpm2_readpublic -c "$3"
+	check "--ek-type $1: daemon stops cleanly" stop_daemon
+done
+
 check_fails "verify without --evidence is a usage error" "$TOOL" verify --nonce 00
 check_fails "attest without a daemon's runtime dir fails" "$TOOL" --runtime-dir "$T_DIR/none" \
 	attest --nonce 00 --quote-provider sim
