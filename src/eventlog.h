@@ -41,8 +41,9 @@ int evlog_fmt_reset(char *buf, size_t cap, unsigned pcr);
 
 /*
  * Append one record to an O_APPEND fd: ONE write() of line + "\n", retried only on EINTR.
- * 0, -EIO on a short write, -EINVAL if the line is empty, longer than EVLOG_MAX_LINE or
- * contains a CR or LF, or another -errno.
+ * 0, -ENOSPC on a short write to a full file system, -EIO on another short write,
+ * -EINVAL if the line is empty, longer than EVLOG_MAX_LINE or contains a CR or LF, or
+ * another -errno.
  */
 int evlog_append(int fd, const char *line, size_t len);
 

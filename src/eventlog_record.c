@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -156,6 +157,16 @@ int evlog_fmt_reset(char *buf, size_t cap, unsigned pcr)
 
 /* ---- appending ---- */
 
+/* Why a write came up short: a full file system says ENOSPC, anything else is EIO. */
+static int short_write_error(int fd)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(fd, &sv) == 0 && sv.f_bavail == 0)
+		return -ENOSPC;
+	return -EIO;
+}
+
 int evlog_append(int fd, const char *line, size_t len)
 {
 	char buf[EVLOG_MAX_LINE + 1];
@@ -171,7 +182,9 @@ int evlog_append(int fd, const char *line, size_t len)
 			continue;
 		if (n < 0)
 			return -errno;
-		return (size_t)n == len + 1 ? 0 : -EIO;
+		if ((size_t)n == len + 1)
+			return 0;
+		return short_write_error(fd);
 	}
 }
 

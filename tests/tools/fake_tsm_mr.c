@@ -20,6 +20,10 @@
  * commands per write, one per line):
  *   fail-next-write [ERRNO]        the next well-formed register write fails with ERRNO
  *   fail-writes-from K [ERRNO]     every well-formed register write from the K-th on fails
+ *   fail-random PERMILLE SEED      each well-formed write fails (EIO) with PERMILLE/1000 odds
+ *   short-writes N                 the next N well-formed writes return one byte short and
+ *                                  extend nothing (a broken device)
+ *   delay-ms N                     every register write takes N ms more (a slow device)
  *   clear                          disarm both
  * ERRNO is one of EIO (default), ENOSPC, EBUSY, EINVAL. Only writes that pass the kernel's
  * own checks (offset 0, full size) count and can be failed; a failed one leaves the value
@@ -57,6 +61,10 @@ struct fault {
 	int next_errno;		/* 0: not armed */
 	unsigned long from;	/* 0: not armed; else fail the from-th write and later */
 	int from_errno;
+	unsigned long random_permille;
+	unsigned int random_seed;
+	unsigned long short_writes;
+	unsigned long delay_ms;
 };
 
 static struct {
@@ -172,6 +180,10 @@ static int fault_for_write(unsigned long nth)
 		st.fault.next_errno = 0;
 	} else if (st.fault.from && nth >= st.fault.from) {
 		err = st.fault.from_errno;
+	} else if (st.fault.random_permille &&
+		   (unsigned long)(rand_r(&st.fault.random_seed) % 1000) <
+			   st.fault.random_permille) {
+		err = EIO;
 	}
 	return err;
 }
@@ -212,13 +224,21 @@ static int reg_write(struct reg *r, const char *buf, size_t size, off_t off)
 		return 0;
 	if (off != 0 || size != len)
 		return -EINVAL;
+	if (st.fault.delay_ms)
+		usleep((useconds_t)(st.fault.delay_ms * 1000));
+	if (st.fault.short_writes) {
+		st.fault.short_writes--;
+		st.injected++;
+		return (int)size - 1;
+	}
 	rc = reg_extend(r, (const uint8_t *)buf);
 	return rc < 0 ? rc : (int)size;
 }
 
 struct control_cmd {
-	enum { CMD_NEXT, CMD_FROM, CMD_CLEAR } op;
+	enum { CMD_NEXT, CMD_FROM, CMD_CLEAR, CMD_RANDOM, CMD_SHORT, CMD_DELAY } op;
 	unsigned long from;
+	unsigned long seed;
 	int err;
 };
 
@@ -252,6 +272,15 @@ static int parse_control_line(char *line, struct control_cmd *cmd)
 		cmd->op = CMD_NEXT;
 		return parse_errno_arg(arg1, &cmd->err) < 0 ? -1 : 1;
 	}
+	if (!strcmp(verb, "fail-random") && arg2) {
+		cmd->op = CMD_RANDOM;
+		return parse_uint(arg1, 0, 1000, &cmd->from) < 0 ||
+		       parse_uint(arg2, 0, UINT32_MAX, &cmd->seed) < 0 ? -1 : 1;
+	}
+	if ((!strcmp(verb, "short-writes") || !strcmp(verb, "delay-ms")) && arg1 && !arg2) {
+		cmd->op = verb[0] == 's' ? CMD_SHORT : CMD_DELAY;
+		return parse_uint(arg1, 0, 100000, &cmd->from) < 0 ? -1 : 1;
+	}
 	if (!strcmp(verb, "fail-writes-from") && arg1) {
 		cmd->op = CMD_FROM;
 		if (parse_uint(arg1, 1, ULONG_MAX, &cmd->from) < 0)
@@ -273,6 +302,16 @@ static void apply_control_cmd(const struct control_cmd *cmd)
 	case CMD_FROM:
 		st.fault.from = cmd->from;
 		st.fault.from_errno = cmd->err;
+		break;
+	case CMD_RANDOM:
+		st.fault.random_permille = cmd->from;
+		st.fault.random_seed = (unsigned int)cmd->seed;
+		break;
+	case CMD_SHORT:
+		st.fault.short_writes = cmd->from;
+		break;
+	case CMD_DELAY:
+		st.fault.delay_ms = cmd->from;
 		break;
 	}
 	if (st.verbose)
