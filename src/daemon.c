@@ -178,23 +178,41 @@ static enum transport_kind choose_transport(const struct daemon_options *o)
 	return TRANSPORT_SOCKET;
 }
 
+struct published {
+	struct daemon *d;
+	char desc[128];
+};
+
+/* The device nodes exist: say so on stderr, in <runtime-dir>/device and to systemd. */
+static void publish_device(void *ctx)
+{
+	struct published *p = ctx;
+	int r = write_file_atomic(p->d->device_file, p->desc, strlen(p->desc), 0644);
+
+	if (r < 0)
+		log_warn("cannot write %s: %s", p->d->device_file, strerror(-r));
+	log_info("TPM device ready: %s", p->desc);
+	notify_ready(p->desc);
+}
+
 static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 {
+	struct published pub = { .d = d };
+	struct vtpm_proxy_ready ready = { .cb = publish_device, .ctx = &pub };
 	struct vtpm_proxy_dev dev;
-	char desc[128];
+	char node[64];
 	int r;
 
+	/* a stale file from a daemon that was killed names a device that is gone */
+	unlink(d->device_file);
 	if (vtpm_proxy_create(d->opts->vtpmx, &dev, err, errlen) < 0)
 		return -1;
-	snprintf(desc, sizeof(desc), "/dev/tpm%u /dev/tpmrm%u", dev.tpm_num, dev.tpm_num);
-	log_info("created TPM device %s (major/minor %u/%u)", desc, dev.major, dev.minor);
-	r = write_file_atomic(d->device_file, desc, strlen(desc), 0644);
-	if (r == 0)
-		r = write_full(STDOUT_FILENO, "", 0);
-	if (r < 0)
-		log_warn("cannot write %s: %s", d->device_file, strerror(-r));
-	notify_ready(desc);
-	r = vtpm_proxy_serve(dev.fd, &d->svc, d->stop_fd);
+	snprintf(pub.desc, sizeof(pub.desc), "/dev/tpm%u /dev/tpmrm%u", dev.tpm_num, dev.tpm_num);
+	snprintf(node, sizeof(node), "/dev/tpmrm%u", dev.tpm_num);
+	ready.path = node;
+	log_info("created TPM device %s (major/minor %u/%u); answering the kernel's start-up "
+		 "commands", pub.desc, dev.major, dev.minor);
+	r = vtpm_proxy_serve(dev.fd, &d->svc, d->stop_fd, &ready);
 	close(dev.fd);
 	unlink(d->device_file);
 	if (r < 0)

@@ -76,14 +76,24 @@ static int serve_one(int fd, struct service *svc)
 	return 1;
 }
 
-int vtpm_proxy_serve(int fd, struct service *svc, int stop_fd)
+/* Until the device node exists, look for it every 20 ms and after every command. */
+static void check_ready(struct vtpm_proxy_ready *ready)
+{
+	if (!ready || !ready->path || access(ready->path, F_OK) != 0)
+		return;
+	ready->path = NULL;
+	ready->cb(ready->ctx);
+}
+
+int vtpm_proxy_serve(int fd, struct service *svc, int stop_fd, struct vtpm_proxy_ready *ready)
 {
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
 				       { .fd = stop_fd, .events = POLLIN } };
 		int r;
 
-		if (poll(p, 2, -1) < 0) {
+		check_ready(ready);
+		if (poll(p, 2, ready && ready->path ? 20 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));

@@ -20,9 +20,17 @@ struct vtpm_proxy_dev {
 /* VTPM_PROXY_IOC_NEW_DEV with VTPM_PROXY_FLAG_TPM2 on vtpmx (NULL = /dev/vtpmx). */
 int vtpm_proxy_create(const char *vtpmx, struct vtpm_proxy_dev *dev, char *err, size_t errlen);
 
+/* Called once while serving, as soon as ready_path exists: the kernel creates /dev/tpmN
+ * only after its own start-up commands were answered, so the device is published then. */
+struct vtpm_proxy_ready {
+	const char *path;                 /* e.g. /dev/tpmrm0; NULL: no callback */
+	void (*cb)(void *ctx);
+	void *ctx;
+};
+
 /* Serve commands from fd until stop_fd is readable (0), the device hangs up (0) or an I/O
  * error occurs (-1). fd may be any descriptor with proxy semantics (tests use a
- * SOCK_SEQPACKET socketpair). */
-int vtpm_proxy_serve(int fd, struct service *svc, int stop_fd);
+ * SOCK_SEQPACKET socketpair). ready may be NULL. */
+int vtpm_proxy_serve(int fd, struct service *svc, int stop_fd, struct vtpm_proxy_ready *ready);
 
 #endif

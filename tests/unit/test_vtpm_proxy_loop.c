@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -25,13 +27,21 @@ struct loop {
 	int stop[2];
 	pthread_t thread;
 	int result;
+	struct vtpm_proxy_ready ready;
+	char node[96];
+	int published;
 };
+
+static void on_ready(void *ctx)
+{
+	((struct loop *)ctx)->published++;
+}
 
 static void *serve_thread(void *arg)
 {
 	struct loop *l = arg;
 
-	l->result = vtpm_proxy_serve(l->proxy_fd, &svc, l->stop[0]);
+	l->result = vtpm_proxy_serve(l->proxy_fd, &svc, l->stop[0], &l->ready);
 	return NULL;
 }
 
@@ -44,6 +54,10 @@ static void loop_start(struct loop *l)
 	l->kernel_fd = sv[0];
 	l->proxy_fd = sv[1];
 	l->result = -99;
+	l->published = 0;
+	/* a path that appears while serving stands in for the device node */
+	snprintf(l->node, sizeof(l->node), "%s/tpmrm0", fx.dir);
+	l->ready = (struct vtpm_proxy_ready){ .path = l->node, .cb = on_ready, .ctx = l };
 	assert_int_equal(pthread_create(&l->thread, NULL, serve_thread, l), 0);
 }
 
@@ -92,6 +106,12 @@ static void test_commands_and_locality(void **state)
 	loop_start(&l);
 	n = transact(&l, setloc3, sizeof(setloc3), rsp);
 	assert_int_equal(n, 10);
+	/* not published before the device node exists; published once it does */
+	assert_int_equal(l.published, 0);
+	close(open(l.node, O_CREAT | O_WRONLY, 0600));
+	for (int i = 0; i < 100 && !l.published; i++)
+		usleep(10000);
+	assert_int_equal(l.published, 1);
 	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM_RC_SUCCESS);
 	assert_int_equal(engine_get_locality(), 3);
 	n = transact(&l, setloc5, sizeof(setloc5), rsp);
