@@ -43,7 +43,7 @@ TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
 
-.PHONY: all deps demo check unit-check integration-check install clean
+.PHONY: all deps demo check unit-check integration-check vm-check install clean
 all: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr
 
 deps:
@@ -116,6 +116,10 @@ integration-check: all $(B)/asan/vtpm-rtmrd $(B)/asan/vtpm-rtmr $(TOOL_BINS)
 $(B)/vtpm-rtmrd.service: systemd/vtpm-rtmrd.service.in
 	@mkdir -p $(B)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
+
+# The VM suite alone (make check runs it too, as tests/integration/test_vm.sh).
+vm-check: all
+	@VM_BIN_DIR=$(B) sh tests/integration/test_vm.sh
 
 install: all $(B)/vtpm-rtmrd.service
 	install -D -m 0755 $(B)/vtpm-rtmrd $(DESTDIR)$(SBINDIR)/vtpm-rtmrd

@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config gcc make
 libtpms-dev libtss2-dev libssl-dev libjson-c-dev libcmocka-dev libsystemd-dev
 libfuse3-dev fuse3
 tpm2-tools swtpm swtpm-tools
-openssl xxd python3 procps iproute2 systemd"
+openssl xxd python3 procps iproute2 systemd
+qemu-system-x86 busybox-static xz-utils"
 
 missing=""
 for p in $PKGS; do

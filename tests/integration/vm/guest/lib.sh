@@ -1,0 +1,350 @@
+# Helpers for the guest cases (busybox sh). run-case.sh sources this, then the case script.
+# A case prints "PASS: <case>: what" / "FAIL: <case>: what" lines through these helpers.
+
+RT=/run/vtpm-rtmr                                   # the daemon's runtime directory
+REGDIR=/sys/class/misc/tdx_guest/measurements       # emulated tsm-mr files (fake_tdx_guest)
+VT=/run/vmtest                                      # test state shared between cases
+T_DIR=$VT/$CASE                                     # this case's scratch directory
+BACKEND_ARGS="--rtmr-backend tdx-sysfs"
+DAEMON_ARGS="--transport vtpm-proxy $BACKEND_ARGS --runtime-dir $RT"
+TPM_TIMEOUT=${TPM_TIMEOUT:-90}                      # seconds for one tpm2 tool (TCG is slow)
+mkdir -p "$T_DIR"
+
+T_PASS=0
+T_FAIL=0
+
+pass() {
+	T_PASS=$((T_PASS + 1))
+	echo "PASS: $CASE: $*"
+}
+
+fail() {
+	T_FAIL=$((T_FAIL + 1))
+	echo "FAIL: $CASE: $*"
+}
+
+# show FILE: indented, last 25 lines (context under a FAIL line)
+show() {
+	tail -n 25 "$1" 2>/dev/null | sed 's/^/    | /'
+}
+
+# info TEXT / info_file FILE: context lines in the console (not counted)
+info() {
+	echo "    info: $*"
+}
+info_file() {
+	tail -n "${2:-10}" "$1" 2>/dev/null | sed 's/^/    info: | /'
+}
+
+# check NAME COMMAND...: PASS if the command succeeds
+check() {
+	name=$1
+	shift
+	if "$@" >"$T_DIR/check.out" 2>&1; then
+		pass "$name"
+	else
+		fail "$name"
+		show "$T_DIR/check.out"
+	fi
+}
+
+# check_fails NAME COMMAND...: PASS if the command fails
+check_fails() {
+	name=$1
+	shift
+	if "$@" >"$T_DIR/check.out" 2>&1; then
+		fail "$name (succeeded unexpectedly)"
+		show "$T_DIR/check.out"
+	else
+		pass "$name"
+	fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1: expected '$2', got '$3'"
+	fi
+}
+
+# wait_for SECONDS COMMAND...: poll (every 0.1 s) until the command succeeds
+wait_for() {
+	n=$(($1 * 10))
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	"$@" >/dev/null 2>&1
+}
+
+# tpm2 TOOL ARGS...: a tpm2-tools command under a time limit
+t2() {
+	timeout "$TPM_TIMEOUT" "$@"
+}
+
+# hexof STRING ALG: hex digest of STRING (sha1|sha256|sha384|sha512)
+hexof() {
+	case $2 in
+	sha384) printf '%s' "$1" | openssl dgst -sha384 -r | cut -d' ' -f1 ;;
+	*) printf '%s' "$1" | "$2sum" | cut -d' ' -f1 ;;     # busybox applets: no exec
+	esac
+}
+
+# ---- kernel modules -------------------------------------------------------------------------
+
+# load_modules: the image's modules (load-order, dependencies first) and fake_tdx_guest.ko,
+# each once; mounts configfs. Prints what failed; returns non-zero then.
+load_modules() {
+	rc=0
+	for m in $(cat /vmtest/modules/load-order) fake_tdx_guest; do
+		[ -d "/sys/module/$m" ] && continue
+		if ! insmod "/vmtest/modules/$m.ko" >"$VT/insmod.$m.out" 2>&1; then
+			echo "insmod $m.ko failed: $(cat "$VT/insmod.$m.out")"
+			rc=1
+		fi
+	done
+	if [ -d /sys/kernel/config ] && ! grep -q ' /sys/kernel/config ' /proc/mounts; then
+		mount -t configfs configfs /sys/kernel/config || rc=1
+	fi
+	return $rc
+}
+
+# ---- the daemon -------------------------------------------------------------------------------
+
+# alive PID: the process exists and is not a zombie
+alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)
+	[ "$st" != Z ] && [ "$st" != X ]
+}
+
+# daemon_start [ARGS...]: start vtpm-rtmrd on the vtpm_proxy driver in the background and
+# wait until its device nodes exist. Sets DAEMON_PID, DAEMON_LOG, TPM_DEV, TPMRM_DEV.
+# Prints why on failure and returns 1.
+daemon_start() {
+	n=$(($(cat "$VT/daemon.count" 2>/dev/null || echo 0) + 1))
+	echo "$n" >"$VT/daemon.count"
+	DAEMON_LOG=$VT/daemon.$n.log
+	rm -f "$RT/device"      # a SIGKILLed instance leaves its (stale) file behind
+	# shellcheck disable=SC2086
+	vtpm-rtmrd $DAEMON_ARGS "$@" >"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	echo "$DAEMON_PID" >"$VT/daemon.pid"
+	# Spin (no sleep) until the device file appears, to see whether the nodes it names exist
+	# at the moment it is published (NODES_AT_PUBLISH=yes|no).
+	i=0
+	t_end=$(($(cut -d. -f1 /proc/uptime) + 60))
+	while [ ! -s "$RT/device" ]; do
+		i=$((i + 1))
+		[ $((i % 500)) -eq 0 ] || continue
+		if ! alive "$DAEMON_PID" || [ "$(cut -d. -f1 /proc/uptime)" -ge "$t_end" ]; then
+			echo "the daemon did not publish a device in $RT/device:"
+			show "$DAEMON_LOG"
+			return 1
+		fi
+	done
+	# shellcheck disable=SC2046
+	set -- $(cat "$RT/device")
+	TPM_DEV=$1
+	TPMRM_DEV=$2
+	if [ -c "$TPM_DEV" ] && [ -c "$TPMRM_DEV" ]; then NODES_AT_PUBLISH=yes; else NODES_AT_PUBLISH=no; fi
+	if ! wait_for 10 grep -q "created TPM device" "$DAEMON_LOG"; then
+		echo "no 'created TPM device' message:"
+		show "$DAEMON_LOG"
+		return 1
+	fi
+	if ! wait_for 60 test -c "$TPM_DEV" -a -c "$TPMRM_DEV"; then
+		echo "$TPM_DEV / $TPMRM_DEV did not appear in 60 s"
+		show "$DAEMON_LOG"
+		dmesg | tail -n 20 | sed 's/^/    | dmesg: /'
+		return 1
+	fi
+	alive "$DAEMON_PID" || { echo "the daemon exited"; show "$DAEMON_LOG"; return 1; }
+	return 0
+}
+
+# daemon_stop: SIGTERM and wait; returns the daemon's exit status
+daemon_stop() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID"
+	rc=$?
+	rm -f "$VT/daemon.pid"
+	return $rc
+}
+
+# daemon_kill9: SIGKILL and reap
+daemon_kill9() {
+	kill -KILL "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	rm -f "$VT/daemon.pid"
+}
+
+# daemon_cleanup: stop a daemon a case left running (run-case.sh --cleanup)
+daemon_cleanup() {
+	[ -f "$VT/daemon.pid" ] || return 0
+	p=$(cat "$VT/daemon.pid")
+	kill -TERM "$p" 2>/dev/null
+	wait_for 20 sh -c "! [ -d /proc/$p ] || grep -q '^State:.*Z' /proc/$p/status"
+	kill -KILL "$p" 2>/dev/null
+	rm -f "$VT/daemon.pid"
+}
+
+# dmesg_since_case: kernel messages logged since this case started
+T_START=$(cut -d' ' -f1 /proc/uptime)
+dmesg_since_case() {
+	dmesg | awk -v t0="$T_START" '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t)
+		if (t + 0 >= t0 + 0) print }'
+}
+
+# tpm_errors: kernel messages of the TPM core about failed commands since the case started
+# (none expected, except in cases that make the TPM fail on purpose)
+tpm_errors() {
+	dmesg_since_case |
+		grep -iE 'A TPM error|tpm_try_transmit|Operation Timed out|tpm[^ ]*:.*(error|fail|timed? ?out)'
+}
+
+# check_no_tpm_errors LABEL
+check_no_tpm_errors() {
+	if tpm_errors >"$T_DIR/tpmerr.out"; then
+		fail "$1: dmesg has TPM errors"
+		show "$T_DIR/tpmerr.out"
+	else
+		pass "$1: no TPM errors in dmesg"
+	fi
+}
+
+# ---- registers, logs, PCRs ---------------------------------------------------------------------
+
+# reg_hex N: the emulated RTMR N as lowercase hex
+reg_hex() {
+	od -An -v -tx1 "$REGDIR/rtmr$1:sha384" | tr -d ' \n'
+}
+
+# replay_log FILE: an independent replay (openssl, not the project's code) of one event log;
+# prints the register value it implies. INIT/SYNC set the value, then every record (they too)
+# is extended: value = SHA-384(value || SHA-384(line)).
+# Under TCG every openssl run costs a fraction of a second, so the replay is incremental: the
+# replayed prefix of the log is kept (in $VT/replay) with its value, and is only reused while
+# the log still starts with exactly that prefix (logs are append-only).
+replay_log() {
+	st=$VT/replay/${1##*/}
+	mkdir -p "$VT/replay"
+	v=""
+	skip=0
+	if [ -f "$st.prefix" ] && [ -f "$st.value" ]; then
+		skip=$(wc -l <"$st.prefix")
+		if head -n "$skip" "$1" | cmp -s - "$st.prefix"; then
+			v=$(cat "$st.value")
+		else
+			skip=0
+		fi
+	fi
+	i=0
+	while IFS= read -r line; do
+		i=$((i + 1))
+		[ "$i" -le "$skip" ] && continue
+		case $line in
+		'' | '#'*) continue ;;
+		'INIT sha384/'* | 'SYNC sha384/'*) v=${line#* sha384/} ;;
+		esac
+		d=$(printf '%s' "$line" | openssl dgst -sha384 -r | cut -c1-96)
+		v=$(printf '%s%s' "$v" "$d" | xxd -r -p | openssl dgst -sha384 -r | cut -c1-96)
+	done <"$1"
+	head -n "$i" "$1" >"$st.prefix"
+	echo "$v" >"$st.value"
+	echo "$v"
+}
+
+# pcrs_of_pcrread FILE: "bank pcr hex" lines from tpm2_pcrread output (all banks)
+pcrs_of_pcrread() {
+	awk '/^ *[a-z0-9_]+:[ \t]*$/ { b = $1; sub(/:$/, "", b); next }
+	     /^ *[0-9]+ *: *0x[0-9A-Fa-f]+/ { p = $1; sub(/:.*/, "", p); h = $0; sub(/.*0x/, "", h);
+		print b, p, tolower(h) }' "$1"
+}
+
+# pcrs_of_replay FILE: "bank pcr hex" lines from `vtpm-rtmr log replay --format json`
+# (a tiny tokenizer: tracks the key path; values under "pcrs" -> bank -> pcr)
+pcrs_of_replay() {
+	tr -d ' \t\n' <"$1" | sed 's/\([{}]\)/\n\1\n/g; s/,/\n/g' | awk '
+		/^\{$/ { depth++; key[depth] = pending; pending = ""; next }
+		/^\}$/ { depth--; next }
+		/^".*":$/ { pending = substr($0, 2, length($0) - 3); next }
+		/^".*":".*"$/ { split($0, kv, "\":\""); k = substr(kv[1], 2); v = kv[2];
+			sub(/"$/, "", v)
+			if (depth >= 3 && key[depth - 1] == "pcrs") print key[depth], k, v }'
+}
+
+# regs_of_replay FILE: "rtmr value" lines from the replay JSON
+regs_of_replay() {
+	tr -d ' \t\n' <"$1" | sed 's/\([{}]\)/\n\1\n/g; s/,/\n/g' | awk '
+		/^"rtmr":[0-9]+$/ { r = $0; sub(/.*:/, "", r) }
+		/^"value":"[0-9a-f]+"$/ { v = $0; sub(/^"value":"/, "", v); sub(/"$/, "", v);
+			print r, v }'
+}
+
+# verify_all LABEL: the logs, the registers and the PCRs agree:
+#   vtpm-rtmr log verify (tdx-sysfs) exits 0; an independent openssl replay of every log equals
+#   its register; the tool's replay equals the registers; its PCR values equal tpm2_pcrread on
+#   every bank (PCRs 0-15 it does not list must be all zero).
+verify_all() {
+	label=$1
+	# shellcheck disable=SC2086
+	check "$label: vtpm-rtmr log verify" vtpm-rtmr --runtime-dir "$RT" $BACKEND_ARGS log verify
+	ok=1
+	: >"$T_DIR/why"
+	for f in "$RT"/rtmr*.log; do
+		n=${f##*/rtmr}
+		n=${n%.log}
+		want=$(reg_hex "$n")
+		got=$(replay_log "$f")
+		[ "$got" = "$want" ] || { ok=0; echo "rtmr$n: register $want, replay $got" >>"$T_DIR/why"; }
+	done
+	if [ $ok = 1 ]; then
+		pass "$label: independent replay of every log equals its RTMR"
+	else
+		fail "$label: independent replay of every log equals its RTMR"
+		show "$T_DIR/why"
+	fi
+	if ! t2 tpm2_pcrread >"$T_DIR/pcrread.txt" 2>&1; then
+		fail "$label: tpm2_pcrread"
+		show "$T_DIR/pcrread.txt"
+		return
+	fi
+	if ! vtpm-rtmr --runtime-dir "$RT" log replay --format json >"$T_DIR/replay.json" 2>&1; then
+		fail "$label: vtpm-rtmr log replay --format json"
+		show "$T_DIR/replay.json"
+		return
+	fi
+	regs_of_replay "$T_DIR/replay.json" >"$T_DIR/replay.regs"
+	ok=1
+	: >"$T_DIR/why"
+	while read -r n v; do
+		[ "$(reg_hex "$n")" = "$v" ] || { ok=0; echo "rtmr$n: replay $v, register $(reg_hex "$n")" >>"$T_DIR/why"; }
+	done <"$T_DIR/replay.regs"
+	[ -s "$T_DIR/replay.regs" ] || { ok=0; echo "no registers in the replay JSON" >>"$T_DIR/why"; }
+	if [ $ok = 1 ]; then
+		pass "$label: log replay (json) values equal the RTMRs"
+	else
+		fail "$label: log replay (json) values equal the RTMRs"
+		show "$T_DIR/why"
+	fi
+	pcrs_of_pcrread "$T_DIR/pcrread.txt" >"$T_DIR/pcrs.tpm"
+	pcrs_of_replay "$T_DIR/replay.json" >"$T_DIR/pcrs.log"
+	if awk 'NR == FNR { want[$1 " " $2] = $3; next }
+		{ k = $1 " " $2; n++
+		  if (k in want) { if (want[k] != $3) { print k ": log " want[k] ", TPM " $3; bad++ }
+				   delete want[k] }
+		  else if ($2 <= 15 && $3 !~ /^0+$/) { print k ": TPM " $3 " but no log record"; bad++ } }
+		END { for (k in want) { print k ": in the log, not read from the TPM"; bad++ }
+		      if (n < 24) { print "only " n " PCR values read"; bad++ }
+		      exit (bad > 0) }' "$T_DIR/pcrs.log" "$T_DIR/pcrs.tpm" >"$T_DIR/why" 2>&1; then
+		pass "$label: log replay (json) PCRs equal tpm2_pcrread, all banks ($(wc -l <"$T_DIR/pcrs.log") changed values)"
+	else
+		fail "$label: log replay (json) PCRs equal tpm2_pcrread"
+		show "$T_DIR/why"
+	fi
+}

@@ -1,0 +1,319 @@
+# VM test rig (POSIX sh, sourced by run.sh from the repository root).
+# Resolves and caches a Debian 6.12 kernel with its headers, builds fake_tdx_guest.ko, builds an
+# initramfs from the host's packages and boots it under QEMU TCG. See README.md.
+#
+# Settings (environment):
+#   VM_CACHE           cache directory (default build/vm-cache)
+#   VM_KERNEL_VERSION  e.g. 6.12.117+deb12 (default: the newest the apt lists offer,
+#                      through the linux-headers-6.12-amd64 metapackage)
+#   VM_BIN_DIR         where vtpm-rtmrd and vtpm-rtmr are (default $BUILD, default build)
+#   VM_TIMEOUT         hard limit in seconds for all boots together (default 540; each boot
+#                      gets what the earlier ones left)
+#   VM_CASE_TIMEOUT    limit in seconds for one guest case (default 240)
+#   VM_SMP, VM_MEM     QEMU -smp (default: host CPUs, at most 4) and -m (default 1024)
+#   VM_KEEP            keep the work directory (console log, rootfs) even on success
+#   VM_VERBOSE         the guest appends every daemon log and its dmesg to the console log
+
+VM_SRC=tests/integration/vm
+VM_KMOD_SRC=tests/integration/kmod
+VM_CACHE=${VM_CACHE:-build/vm-cache}
+VM_SERIES=6.12
+VM_FLAVOUR=amd64
+VM_BIN_DIR=${VM_BIN_DIR:-${BUILD:-build}}
+VM_TIMEOUT=${VM_TIMEOUT:-540}
+VM_CASE_TIMEOUT=${VM_CASE_TIMEOUT:-240}
+VM_MEM=${VM_MEM:-1024}
+if [ -z "${VM_SMP:-}" ]; then
+	VM_SMP=$(nproc 2>/dev/null || echo 2)
+	[ "$VM_SMP" -gt 4 ] && VM_SMP=4
+fi
+# Kernel modules the guest loads (with their dependencies, from the .modinfo of each).
+VM_MODULES="tpm_vtpm_proxy configfs tsm"
+
+vm_die() {
+	echo "vm: ERROR: $*" >&2
+	echo "FAIL: vm: the VM tests cannot run: $*"
+	echo "vm tests: 0 passed, 1 failed"
+	exit 1
+}
+
+vm_log() {
+	echo "vm: $*" >&2
+}
+
+vm_need_tools() {
+	missing=""
+	for t in qemu-system-x86_64 apt-get apt-cache dpkg-deb tar xz gzip make gcc-12 ldd timeout flock; do
+		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+	done
+	[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx cpio ||
+		missing="$missing busybox(static)"
+	[ -z "$missing" ] || vm_die "missing host tools:$missing (Debian packages: qemu-system-x86" \
+		"busybox-static xz-utils make gcc-12; see tests/integration/vm/README.md)"
+	if ldd /bin/busybox >/dev/null 2>&1; then
+		vm_die "/bin/busybox is dynamically linked: install busybox-static"
+	fi
+}
+
+# ---- kernel: resolve, download, extract ----------------------------------------------------
+
+# Sets KVER (6.12.117+deb12) and KREL (6.12.117+deb12-amd64).
+vm_resolve_kernel() {
+	KVER=${VM_KERNEL_VERSION:-}
+	if [ -z "$KVER" ]; then
+		KVER=$(apt-cache depends "linux-headers-$VM_SERIES-$VM_FLAVOUR" 2>/dev/null |
+			sed -n "s/^ *Depends: linux-headers-\\($VM_SERIES\\.[0-9]*+[a-z0-9.]*\\)-$VM_FLAVOUR\$/\\1/p" |
+			head -n 1)
+	fi
+	if [ -z "$KVER" ]; then
+		KVER=$(apt-cache search --names-only \
+			"^linux-image-$VM_SERIES\\.[0-9]+\\+deb[0-9]+-$VM_FLAVOUR-unsigned\$" 2>/dev/null |
+			sed -n "s/^linux-image-\\([^ ]*\\)-$VM_FLAVOUR-unsigned .*/\\1/p" | sort -V | tail -n 1)
+	fi
+	if [ -z "$KVER" ]; then
+		# offline: the newest kernel already in the cache
+		for d in "$VM_CACHE"/*-"$VM_FLAVOUR"/.ready; do
+			[ -f "$d" ] && basename "$(dirname "$d")" "-$VM_FLAVOUR"
+		done | sort -V | tail -n 1 >"$VM_CACHE/.cached-version"
+		KVER=$(cat "$VM_CACHE/.cached-version")
+		if [ -z "$KVER" ]; then
+			vm_die "cannot resolve a linux-image-$VM_SERIES.*-$VM_FLAVOUR-unsigned package" \
+				"through apt (run apt-get update) and none is cached in $VM_CACHE"
+		fi
+		vm_log "apt gives no $VM_SERIES kernel; using the cached $KVER"
+	fi
+	KREL=$KVER-$VM_FLAVOUR
+	KCACHE=$VM_CACHE/$KREL
+}
+
+# Downloads the kernel image, headers and kbuild packages once, keeps them in $KCACHE/debs,
+# extracts vmlinuz and the headers (into $KCACHE/root, its Makefile pointed at the cached
+# common headers) and lists the image's modules.
+vm_fetch_kernel() {
+	[ -f "$KCACHE/.ready" ] && return 0
+	vm_log "fetching Linux $KREL into $KCACHE (once)"
+	rm -rf "$KCACHE"
+	mkdir -p "$KCACHE/debs" "$KCACHE/root" || vm_die "cannot create $KCACHE"
+	pkgs="linux-image-$KREL-unsigned linux-headers-$KREL linux-headers-$KVER-common linux-kbuild-$KVER"
+	# shellcheck disable=SC2086
+	(cd "$KCACHE/debs" && apt-get download -q -o APT::Sandbox::User=root $pkgs) \
+		>"$KCACHE/download.log" 2>&1 ||
+		{ cat "$KCACHE/download.log" >&2; vm_die "apt-get download $pkgs failed"; }
+	for p in $pkgs; do
+		ls "$KCACHE/debs/${p}_"*.deb >/dev/null 2>&1 || vm_die "no .deb for $p after download"
+	done
+	img=$(ls "$KCACHE/debs/linux-image-$KREL-unsigned_"*.deb)
+	for d in "$KCACHE/debs"/linux-headers-*.deb "$KCACHE/debs"/linux-kbuild-*.deb; do
+		dpkg-deb -x "$d" "$KCACHE/root" || vm_die "cannot unpack $d"
+	done
+	# The headers' Makefile includes the common headers by absolute path.
+	hdr=$KCACHE/root/usr/src/linux-headers-$KREL
+	abs=$(cd "$KCACHE/root/usr/src/linux-headers-$KVER-common" && pwd)
+	sed -i "s|^include /usr/src/linux-headers-$KVER-common/|include $abs/|" "$hdr/Makefile"
+	grep -q "^include $abs/Makefile" "$hdr/Makefile" ||
+		vm_die "unexpected $hdr/Makefile: $(cat "$hdr/Makefile")"
+	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$KCACHE/root" \
+		"./boot/vmlinuz-$KREL" "./boot/config-$KREL" ||
+		vm_die "cannot extract the kernel from $img"
+	dpkg-deb -c "$img" | sed -n "s|.* \\./lib/modules/$KREL/\\(.*\\.ko\\(\\.xz\\)\\{0,1\\}\\)\$|\\1|p" \
+		>"$KCACHE/modules.list"
+	[ -s "$KCACHE/modules.list" ] || vm_die "no modules listed in $img"
+	touch "$KCACHE/.ready"
+}
+
+# vm_kdir: the kbuild directory for out-of-tree modules: the system's headers if installed,
+# else the cached copy.
+vm_kdir() {
+	if [ -f "/usr/src/linux-headers-$KREL/Makefile" ] && [ -d "/usr/lib/linux-kbuild-$KVER" ]; then
+		echo "/usr/src/linux-headers-$KREL"
+	else
+		echo "$KCACHE/root/usr/src/linux-headers-$KREL"
+	fi
+}
+
+# vm_module NAME: extract (once) module NAME and, first, its dependencies into $KCACHE/ko as
+# plain .ko files; appends each to $VM_LOAD_ORDER (file) in load order.
+vm_module() {
+	name=$(echo "$1" | tr - _)
+	grep -qx "$name" "$VM_LOAD_ORDER" 2>/dev/null && return 0
+	ko=$KCACHE/ko/$name.ko
+	if [ ! -f "$ko" ]; then
+		path=$(awk -v n="$name" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko(\.xz)?$/, "", b);
+			gsub(/-/, "_", b); if (b == n) { print; exit } }' "$KCACHE/modules.list")
+		[ -n "$path" ] || vm_die "module $name is not in linux-image-$KREL"
+		mkdir -p "$KCACHE/ko"
+		img=$(ls "$KCACHE/debs/linux-image-$KREL-unsigned_"*.deb)
+		dpkg-deb --fsys-tarfile "$img" | tar -xO "./lib/modules/$KREL/$path" >"$ko.tmp" ||
+			vm_die "cannot extract $path"
+		case $path in
+		*.xz) xz -dc "$ko.tmp" >"$ko" || vm_die "cannot decompress $path" ;;
+		*) mv "$ko.tmp" "$ko" ;;
+		esac
+		rm -f "$ko.tmp"
+	fi
+	deps=$(tr '\0' '\n' <"$ko" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' ')
+	for dep in $deps; do
+		vm_module "$dep"
+	done
+	# (the recursion reused the variables; $1 is still ours)
+	echo "$1" | tr - _ >>"$VM_LOAD_ORDER"
+}
+
+# vm_build_kmod: fake_tdx_guest.ko, rebuilt when its sources change.
+vm_build_kmod() {
+	stamp=$(cat "$VM_KMOD_SRC/Kbuild" "$VM_KMOD_SRC"/*.c | sha256sum | cut -c1-64)
+	out=$KCACHE/kmod
+	if [ -f "$out/fake_tdx_guest.ko" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
+		return 0
+	fi
+	kdir=$(vm_kdir)
+	vm_log "building fake_tdx_guest.ko against $kdir"
+	rm -rf "$out"
+	mkdir -p "$out/src"
+	cp "$VM_KMOD_SRC/Kbuild" "$VM_KMOD_SRC"/*.c "$out/src/"
+	absrc=$(cd "$out/src" && pwd)
+	# no BTF for the test module: it would need pahole (dwarves) and nothing uses it
+	if ! make -C "$kdir" M="$absrc" CONFIG_DEBUG_INFO_BTF_MODULES= modules \
+		>"$out/build.log" 2>&1; then
+		cat "$out/build.log" >&2
+		vm_die "building fake_tdx_guest.ko failed"
+	fi
+	if grep -q 'warning:' "$out/build.log"; then
+		grep -B2 -A4 'warning:' "$out/build.log" >&2
+		vm_die "fake_tdx_guest.ko builds with warnings"
+	fi
+	cp "$out/src/fake_tdx_guest.ko" "$out/" && echo "$stamp" >"$out/stamp"
+}
+
+# ---- initramfs -------------------------------------------------------------------------------
+
+# vm_copy_host FILE [DEST]: copy FILE (following links) into the rootfs at the same path.
+vm_copy_host() {
+	dest=$VM_ROOTFS${2:-$1}
+	[ -e "$dest" ] && return 0
+	mkdir -p "$(dirname "$dest")"
+	cp -L "$1" "$dest" || vm_die "cannot copy $1"
+}
+
+# vm_copy_elf FILE [DEST]: copy an executable or library and every library ldd resolves.
+vm_copy_elf() {
+	[ -e "$1" ] || vm_die "$1 does not exist"
+	vm_copy_host "$1" "${2:-$1}"
+	ldd "$1" >"$VM_WORK/ldd.out" 2>/dev/null   # a static binary: no output, nothing to copy
+	if grep 'not found' "$VM_WORK/ldd.out" >&2; then
+		vm_die "libraries of $1 are missing on the host"
+	fi
+	awk '/=> \// { print $3 } /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' "$VM_WORK/ldd.out" \
+		>"$VM_WORK/ldd.libs"
+	while read -r lib; do
+		vm_copy_host "$lib"
+	done <"$VM_WORK/ldd.libs"
+}
+
+# Directives in the first lines of a case script (each optional, repeatable):
+#   # vm-bins: /usr/bin/foo ...      host executables (and their libraries) the case needs
+#   # vm-files: /etc/foo ...         host files copied as they are
+#   # vm-modules: name ...           more kernel modules from the image (loaded before cases)
+#   # vm-cmdline: ima_policy=tcb     kernel command line; cases with different ones boot
+#                                    separately
+vm_directive() {
+	sed -n "1,40s/^# $1:[ \\t]*//p" "$2" | tr '\n' ' '
+}
+
+# vm_build_initramfs OUT CASE...: the rootfs for the named cases, as a gzip'd newc cpio.
+vm_build_initramfs() {
+	out=$1
+	shift
+	VM_ROOTFS=$VM_WORK/rootfs
+	VM_LOAD_ORDER=$VM_WORK/load-order
+	rm -rf "$VM_ROOTFS" "$VM_LOAD_ORDER"
+	: >"$VM_LOAD_ORDER"
+	mkdir -p "$VM_ROOTFS" || vm_die "cannot create $VM_ROOTFS"
+	for d in bin sbin usr/bin usr/sbin lib64 proc sys dev run tmp etc root var/tmp \
+		vmtest/cases vmtest/modules; do
+		mkdir -p "$VM_ROOTFS/$d"
+	done
+	ln -s ../run "$VM_ROOTFS/var/run"
+	# busybox (static) and its applets
+	cp /bin/busybox "$VM_ROOTFS/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$VM_ROOTFS/bin/$a"
+	done
+	# the project's binaries
+	for b in vtpm-rtmrd vtpm-rtmr; do
+		[ -x "$VM_BIN_DIR/$b" ] || vm_die "$VM_BIN_DIR/$b not built (make B=$VM_BIN_DIR all)"
+	done
+	vm_copy_elf "$VM_BIN_DIR/vtpm-rtmrd" /usr/sbin/vtpm-rtmrd
+	vm_copy_elf "$VM_BIN_DIR/vtpm-rtmr" /usr/bin/vtpm-rtmr
+	# tpm2-tools: one multi-call binary and its tpm2_* links
+	vm_copy_elf /usr/bin/tpm2
+	for l in /usr/bin/tpm2_*; do
+		[ -L "$l" ] && ln -sf tpm2 "$VM_ROOTFS$l"
+	done
+	# tpm2-tss TCTIs are dlopen()ed by libtss2-tctildr: ldd does not list them
+	found=""
+	for t in /usr/lib/x86_64-linux-gnu/libtss2-tcti-*.so.[0-9]; do
+		[ -e "$t" ] || continue
+		case $t in *tcti-tabrmd* | *tcti-spi* | *tcti-i2c*) continue ;; esac
+		vm_copy_elf "$t"
+		found=1
+	done
+	[ -n "$found" ] || vm_die "no tpm2-tss TCTI libraries (libtss2-tcti-device.so.*) on the host"
+	# openssl: an independent SHA-384 for the in-guest replay
+	vm_copy_elf /usr/bin/openssl
+	[ -f /usr/lib/ssl/openssl.cnf ] && vm_copy_host /usr/lib/ssl/openssl.cnf
+	printf 'root:x:0:0:root:/root:/bin/sh\ntss:x:100:101::/var/lib/tpm:/bin/false\n' \
+		>"$VM_ROOTFS/etc/passwd"
+	printf 'root:x:0:\ntss:x:101:\n' >"$VM_ROOTFS/etc/group"
+	printf '127.0.0.1 localhost\n::1 localhost\n' >"$VM_ROOTFS/etc/hosts"
+	# cases, their directives
+	for c in "$@"; do
+		f=$VM_SRC/cases/$c.sh
+		cp "$f" "$VM_ROOTFS/vmtest/cases/"
+		for b in $(vm_directive vm-bins "$f"); do vm_copy_elf "$b"; done
+		for x in $(vm_directive vm-files "$f"); do vm_copy_host "$x"; done
+		for m in $(vm_directive vm-modules "$f"); do vm_module "$m"; done
+	done
+	echo "$*" >"$VM_ROOTFS/vmtest/cases.list"
+	# kernel modules, in load order, then the fake TDX module
+	for m in $VM_MODULES; do
+		vm_module "$m"
+	done
+	while read -r m; do
+		cp "$KCACHE/ko/$m.ko" "$VM_ROOTFS/vmtest/modules/"
+	done <"$VM_LOAD_ORDER"
+	cp "$VM_LOAD_ORDER" "$VM_ROOTFS/vmtest/modules/load-order"
+	cp "$KCACHE/kmod/fake_tdx_guest.ko" "$VM_ROOTFS/vmtest/modules/"
+	# guest scripts
+	cp "$VM_SRC/guest/init" "$VM_ROOTFS/init"
+	cp "$VM_SRC/guest/lib.sh" "$VM_SRC/guest/run-case.sh" "$VM_ROOTFS/vmtest/"
+	chmod 0755 "$VM_ROOTFS/init"
+	echo "$VM_CASE_TIMEOUT" >"$VM_ROOTFS/vmtest/case-timeout"
+	(cd "$VM_ROOTFS" && find . | LC_ALL=C sort | /bin/busybox cpio -o -H newc 2>/dev/null) |
+		gzip -1 >"$out" || vm_die "cannot write $out"
+}
+
+# ---- boot --------------------------------------------------------------------------------------
+
+# vm_boot INITRD CONSOLE_LOG [EXTRA_CMDLINE]: boot under a hard timeout, echo the guest's result
+# lines as they come, keep the whole console in CONSOLE_LOG; returns the status of qemu (124:
+# the timeout hit).
+vm_boot() {
+	kernel=$KCACHE/root/boot/vmlinuz-$KREL
+	: "${VM_DEADLINE:=$(($(date +%s) + VM_TIMEOUT))}"
+	limit=$((VM_DEADLINE - $(date +%s)))
+	[ "$limit" -ge 30 ] || limit=30
+	# shellcheck disable=SC2034 # read by run.sh
+	VM_BOOT_LIMIT=$limit
+	rm -f "$2.status"
+	{
+		timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -cpu max -smp "$VM_SMP" \
+			-m "$VM_MEM" -nographic -no-reboot -nic none \
+			-kernel "$kernel" -initrd "$1" \
+			-append "console=ttyS0 panic=-1 quiet loglevel=4 ${VM_VERBOSE:+vmtest.verbose }${3:-}" \
+			</dev/null 2>&1
+		echo $? >"$2.status"
+	} | sed -u 's/\r$//; s/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[c()][0-9A-B]\{0,1\}//g' | tee "$2" |
+		grep --line-buffered -E '^(PASS|FAIL|CASE-(BEGIN|END)|VMTEST-|    )'
+	return "$(cat "$2.status" 2>/dev/null || echo 1)"
+}
