@@ -51,6 +51,7 @@ def save(state):
 def main():
     state = {"acked": [], "failed": [], "first_failure": None}
     s = socket.create_connection(("127.0.0.1", PORT), timeout=30)
+    save(state)  # connected: callers may wait for the file
     i = 0
     while COUNT == 0 or i < COUNT:
         seed = f"{TAG}-{i}".encode()
