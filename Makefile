@@ -43,7 +43,7 @@ TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
 
-.PHONY: all deps demo check unit-check integration-check vm-check install clean
+.PHONY: all deps demo check unit-check integration-check vm-check install clean bench
 all: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr
 
 deps:
@@ -136,3 +136,4 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+include bench/bench.mk
