@@ -2,6 +2,7 @@
 #include "hash_alg.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <string.h>
 
 /* Sorted by TPM_ALG_ID. */
@@ -43,18 +44,57 @@ const struct hash_alg *hash_alg_by_tpm(uint16_t tpm_alg)
 	return NULL;
 }
 
+#define NALGS (sizeof(algs) / sizeof(algs[0]))
+
+/* Fetched once: an implicit fetch on every digest costs more than the hashing itself. */
+static EVP_MD *fetched[NALGS];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+/* One reusable context per thread (transports and the IMA bridge run in threads), freed
+ * when the thread ends. */
+static pthread_key_t ctx_key;
+
+static void free_ctx(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
+
+static void fetch_all(void)
+{
+	for (size_t i = 0; i < NALGS; i++)
+		fetched[i] = EVP_MD_fetch(NULL, algs[i].evp, NULL);
+	pthread_key_create(&ctx_key, free_ctx);
+}
+
+static EVP_MD_CTX *thread_ctx(void)
+{
+	EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
+
+	if (!ctx) {
+		ctx = EVP_MD_CTX_new();
+		if (ctx && pthread_setspecific(ctx_key, ctx) != 0) {
+			EVP_MD_CTX_free(ctx);
+			ctx = NULL;
+		}
+	}
+	return ctx;
+}
+
+static const EVP_MD *md_of(const struct hash_alg *alg)
+{
+	pthread_once(&fetch_once, fetch_all);
+	return fetched[alg - algs];
+}
+
 static int digest_parts(const struct hash_alg *alg, const void *a, size_t alen, const void *b,
 			size_t blen, uint8_t *out)
 {
-	const EVP_MD *md = EVP_get_digestbyname(alg->evp);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const EVP_MD *md = md_of(alg);
+	EVP_MD_CTX *ctx = thread_ctx();
 	unsigned int outlen = 0;
-	int ok = md && ctx && EVP_DigestInit_ex(ctx, md, NULL) &&
-		 EVP_DigestUpdate(ctx, a, alen) && (blen == 0 || EVP_DigestUpdate(ctx, b, blen)) &&
-		 EVP_DigestFinal_ex(ctx, out, &outlen) && outlen == alg->size;
 
-	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : -1;
+	return md && ctx && EVP_DigestInit_ex2(ctx, md, NULL) && EVP_DigestUpdate(ctx, a, alen) &&
+	       (blen == 0 || EVP_DigestUpdate(ctx, b, blen)) &&
+	       EVP_DigestFinal_ex(ctx, out, &outlen) && outlen == alg->size ? 0 : -1;
 }
 
 int hash_digest(const struct hash_alg *alg, const void *data, size_t len, uint8_t *out)
