@@ -333,9 +333,9 @@ int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirr
 		return -1;
 	switch (op->chg.kind) {
 	case PCR_CHANGE_NONE:
-	case PCR_CHANGE_STARTUP_STATE:
 		return 0;
 	case PCR_CHANGE_STARTUP_CLEAR:
+	case PCR_CHANGE_STARTUP_STATE:
 		op->active = true;
 		return 0;
 	default:
@@ -383,6 +383,31 @@ static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change 
 	return 0;
 }
 
+/* Startup(STATE) restores PCRs 0-15 as they were saved but puts 16-23, which are not saved,
+ * back to their initial values: 16 and 23 to zero, which a reset record says; 17-22 to all
+ * 0xFF, which no record can say, so a mirrored one among them fails closed. */
+static int startup_state(struct mirror *m, char *why, size_t whylen)
+{
+	char line[64];
+	int len;
+
+	for (unsigned pcr = 16; pcr < RTMR_MAP_PCRS; pcr++) {
+		int idx = rtmr_map_rtmr_of(&m->map, pcr);
+
+		if (idx < 0)
+			continue;
+		if (pcr != 16 && pcr != 23) {
+			snprintf(why, whylen, "Startup(STATE) re-initialized mirrored PCR %u to all "
+				 "0xFF, which the event log cannot record", pcr);
+			return -1;
+		}
+		len = evlog_fmt_reset(line, sizeof(line), pcr);
+		if (len < 0 || write_record(m, (unsigned)idx, line, (size_t)len, why, whylen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, size_t rlen,
 		  char *why, size_t whylen)
 {
@@ -401,6 +426,8 @@ int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, si
 	}
 	if (op->chg.kind == PCR_CHANGE_STARTUP_CLEAR)
 		return mirror_new_instance(m, why, whylen);
+	if (op->chg.kind == PCR_CHANGE_STARTUP_STATE)
+		return startup_state(m, why, whylen);
 	idx = rtmr_map_rtmr_of(&m->map, op->chg.pcr);
 	if (idx < 0)
 		return 0;

@@ -58,4 +58,12 @@ mirror_suite() {
 		tail -n 1 \$f | grep -q '^vtpm startup clear\$' || exit 1; done"
 	check "pcrextend after the new startup" tpm2_pcrextend "8:sha1=$(hexof seven sha1)"
 	verify_all "after Startup(CLEAR)"
+	# suspend and resume: PCRs 0-15 come back, the unsaved PCR 16 is re-initialized
+	check "pcrextend PCR 16 before suspend" tpm2_pcrextend "16:sha256=$(hexof eight sha256)"
+	check "tpm2_shutdown (STATE)" tpm2_shutdown
+	check "CMD_INIT (resume)" swtpm_ioctl --tcp "127.0.0.1:$CTRL_PORT" -i
+	check "tpm2_startup (STATE)" tpm2_startup
+	check "Startup(STATE) logs the reset of PCR 16" sh -c \
+		"tail -n 1 '$RT/rtmr3.log' | grep -q '^vtpm reset 16\$'"
+	verify_all "after Startup(STATE)"
 }

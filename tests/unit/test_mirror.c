@@ -810,10 +810,42 @@ static void test_startup_clear_refused_and_state(void **state)
 	assert_int_equal(run_cmd(f, startup_clear, sizeof(startup_clear), rsp_fail,
 				 sizeof(rsp_fail), why, sizeof(why)),
 			 0);
+	/* Startup(STATE) with no PCR 16-23 mirrored: nothing to record */
 	assert_int_equal(mirror_prepare(f->m, startup_state, sizeof(startup_state), &op), 0);
-	assert_false(op.active);
+	assert_true(op.active);
+	assert_int_equal(mirror_commit(f->m, &op, rsp_ok_nosess, sizeof(rsp_ok_nosess), why,
+				       sizeof(why)),
+			 0);
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(log_lines(f, i), 1);
+}
+
+/* Startup(STATE) re-initializes the unsaved PCRs 16-23: a mirrored 16 gets a reset record,
+ * a mirrored 17-22 (initial value all 0xFF, which no record expresses) fails closed. */
+static void test_startup_state_resets_pcr16(void **state)
+{
+	struct fx *f = *state;
+
+	f->map.rtmr[16] = 3;
+	fx_open(f);
+	commit_ok(f, startup_state, sizeof(startup_state), rsp_ok_nosess, sizeof(rsp_ok_nosess));
+	assert_last_line(f, 3, "vtpm reset 16");
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(log_lines(f, i), 1);
+}
+
+static void test_startup_state_pcr17_fails_closed(void **state)
+{
+	struct fx *f = *state;
+	char why[512] = "";
+
+	f->map.rtmr[17] = 3;
+	fx_open(f);
+	assert_int_equal(run_cmd(f, startup_state, sizeof(startup_state), rsp_ok_nosess,
+				 sizeof(rsp_ok_nosess), why, sizeof(why)),
+			 -1);
+	assert_non_null(strstr(why, "PCR 17"));
+	assert_int_equal(log_lines(f, 3), 1);
 }
 
 /* ---- 5. SYNC before an extend ----------------------------------------------------------- */
@@ -1209,6 +1241,8 @@ int main(void)
 		T(test_reset_unmapped_inactive),
 		T(test_startup_clear),
 		T(test_startup_clear_refused_and_state),
+		T(test_startup_state_resets_pcr16),
+		T(test_startup_state_pcr17_fails_closed),
 		T(test_sync_on_foreign_extend),
 		T(test_open_rolls_forward),
 		T(test_open_syncs_changed_register),
