@@ -2,7 +2,9 @@
 #   make            build build/vtpm-rtmrd and build/vtpm-rtmr
 #   make deps       apt-install every Debian package needed to build and test (idempotent)
 #   make demo       run the daemon (socket transport, sim RTMRs) and show a PCR extend mirrored
-#   make check      unit tests (ASan+UBSan) and host integration tests
+#   make check      unit tests (ASan+UBSan), host and VM integration tests, 20 s per fuzzer
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make bench      benchmarks against swtpm (not part of check)
 #   make install    install binaries, units and docs (DESTDIR, PREFIX)
 #   make clean
 CC      ?= gcc
@@ -105,7 +107,7 @@ $(B)/tests/tools/%: tests/tools/%.c $(B)/libvtpmrtmr.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(FUSE_CFLAGS) -o $@ $< $(B)/libvtpmrtmr.a $(FUSE_LIBS) $(PKG_LIBS)
 
-check: unit-check integration-check
+check: unit-check integration-check fuzz-check
 
 unit-check: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
@@ -137,3 +139,4 @@ clean:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 include bench/bench.mk
+include tests/fuzz/fuzz.mk

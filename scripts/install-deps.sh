@@ -9,7 +9,8 @@ libtpms-dev libtss2-dev libssl-dev libjson-c-dev libcmocka-dev libsystemd-dev
 libfuse3-dev fuse3
 tpm2-tools swtpm swtpm-tools
 openssl xxd python3 procps iproute2 systemd
-qemu-system-x86 busybox-static xz-utils"
+qemu-system-x86 busybox-static xz-utils
+clang libclang-rt-14-dev llvm"
 
 missing=""
 for p in $PKGS; do

@@ -3,7 +3,7 @@
 # killed with SIGKILL at a random moment, then restarted: every run must come back with
 # `vtpm-rtmr log verify` passing, every acknowledged extend logged, and the registers equal
 # to an independent replay. Counts runs, verify failures and roll-forwards seen, and writes
-# the totals to tests/reliability/crash-trials.md.
+# the totals to tests/RELIABILITY.md.
 . tests/integration/lib.sh
 t_init crash_trials
 
@@ -70,8 +70,7 @@ secs=$(($(date +%s) - start))
 check_eq "verify failures in $runs crash trials" 0 "$verify_failures"
 check_eq "runs with acknowledged extends missing from the log" 0 "$lost"
 records=$(grep -c "^vtpm extend" "$RT/rtmr2.log")
-mkdir -p tests/reliability
-cat >tests/reliability/crash-trials.md <<EOT
+python3 tests/integration/reliability_section.py crash-trials <<EOT
 ## Crash trials
 
 Written by tests/integration/test_crash_trials.sh on $(date -u +%Y-%m-%dT%H:%MZ) ($(nproc) cores).

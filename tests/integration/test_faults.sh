@@ -82,4 +82,22 @@ tpm2_pcrread >"$T_DIR/pcrs.txt" 2>&1
 check "enospc: PCRs equal the log replay" python3 tests/integration/replay_check.py "$rt" \
 	"$rt/sim" "$T_DIR/pcrs.txt"
 stop_daemon
+python3 - "$T_DIR" "$T_FAIL" <<'PY' | python3 tests/integration/reliability_section.py fault-injection
+import json, sys, time
+d, failures = sys.argv[1], sys.argv[2]
+rows = [("kth", "RTMR write fails from the 25th on (EIO)"), ("random", "RTMR write fails at random, p = 0.15"),
+        ("short", "RTMR write comes back one byte short"), ("slow", "RTMR write takes 30 ms more"),
+        ("enospc", "event log on a full file system (ENOSPC)")]
+print("## Fault injection\n")
+print(f"Written by tests/integration/test_faults.sh on {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}; "
+      f"failed checks in that run: {failures}. Each fault: a stream of 40 PCR_Extend, then kill -9, "
+      "restart, log verify and PCRs against the log replay.\n")
+print("| fault | acknowledged | failed (fail closed) | first failure at |\n|---|---|---|---|")
+for key, what in rows:
+    try:
+        s = json.load(open(f"{d}/{key}.json"))
+    except OSError:
+        continue
+    print(f"| {what} | {len(s['acked'])} | {len(s['failed'])} | {s['first_failure']} |")
+PY
 t_done
