@@ -17,21 +17,6 @@ static inline void json_putp(struct json_object **p)
 
 #define _cleanup_json_ __attribute__((cleanup(json_putp)))
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* Add val (owned) under key; false, with val freed, if val is NULL or adding fails. */
 static bool obj_add(struct json_object *obj, const char *key, struct json_object *val)
 {
@@ -134,12 +119,12 @@ static int export_log(struct export_ctx *c, const char *text, size_t len, const 
 	if (evlog_replay_text(&r, text, len, source, export_record, c, err, errlen) < 0)
 		return -1;
 	if (c->failed)
-		return fail(err, errlen, "%s: out of memory", source);
+		return set_error(err, errlen, "%s: out of memory", source);
 	if (!r.started)
-		return fail(err, errlen, "%s: no records (a log starts with an INIT record)",
+		return set_error(err, errlen, "%s: no records (a log starts with an INIT record)",
 			    source);
 	if (!arr_add(registers, alg_value("rtmr", c->rtmr, alg, "value", r.rtmr)))
-		return fail(err, errlen, "%s: out of memory", source);
+		return set_error(err, errlen, "%s: out of memory", source);
 	return 0;
 }
 
@@ -148,7 +133,7 @@ static int check_indices(const unsigned *idx, size_t n, char *err, size_t errlen
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (idx[i] == idx[j])
-				return fail(err, errlen, "two logs for RTMR %u", idx[i]);
+				return set_error(err, errlen, "two logs for RTMR %u", idx[i]);
 	return 0;
 }
 
@@ -174,11 +159,11 @@ int evlog_export_cel_json(const char *const *texts, const size_t *lens,
 	struct json_object *registers;
 
 	if (!doc)
-		return fail(err, errlen, "out of memory");
+		return set_error(err, errlen, "out of memory");
 	c.records = json_object_object_get(doc, "records");
 	registers = json_object_object_get(doc, "registers");
 	if (!alg)
-		return fail(err, errlen, "no RTMR hash algorithm");
+		return set_error(err, errlen, "no RTMR hash algorithm");
 	if (check_indices(rtmr_indices, nlogs, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < nlogs; i++) {

@@ -195,21 +195,6 @@ bool evlog_line_is_comment(const char *line, size_t len)
 	return len == 0 || line[0] == '#';
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* A word for an error message: at most 32 bytes, non-printable bytes as '?'. */
 static const char *shown(const char *w, size_t n, char out[36])
 {
@@ -246,9 +231,9 @@ static int split_words(const char *line, size_t len, struct words *ws, char *err
 		if (i < len && line[i] != ' ')
 			continue;
 		if (i == start)
-			return fail(err, errlen, "empty word (leading, trailing or double space)");
+			return set_error(err, errlen, "empty word (leading, trailing or double space)");
 		if (ws->count == MAX_WORDS)
-			return fail(err, errlen, "too many words");
+			return set_error(err, errlen, "too many words");
 		ws->w[ws->count] = line + start;
 		ws->n[ws->count++] = i - start;
 		start = i + 1;
@@ -265,15 +250,15 @@ static int parse_digest(const char *w, size_t n, struct evlog_digest *out, char 
 	size_t alen, hexlen;
 
 	if (!slash)
-		return fail(err, errlen, "'%s' is not <alg>/<hex>", shown(w, n, s));
+		return set_error(err, errlen, "'%s' is not <alg>/<hex>", shown(w, n, s));
 	alen = (size_t)(slash - w);
 	hexlen = n - alen - 1;
 	out->alg = hash_alg_by_name_n(w, alen);
 	if (!out->alg)
-		return fail(err, errlen, "unknown hash algorithm '%s'", shown(w, alen, s));
+		return set_error(err, errlen, "unknown hash algorithm '%s'", shown(w, alen, s));
 	if (hexlen != 2 * out->alg->size ||
 	    hex_decode_lower(slash + 1, hexlen, out->d, sizeof(out->d), NULL) < 0)
-		return fail(err, errlen, "%s digest is not %zu lowercase hex digits",
+		return set_error(err, errlen, "%s digest is not %zu lowercase hex digits",
 			    out->alg->name, 2 * out->alg->size);
 	return 0;
 }
@@ -285,14 +270,14 @@ static int parse_pcr(const char *w, size_t n, unsigned *pcr, char *err, size_t e
 	char s[36];
 
 	if (n == 0 || n > 2 || (n == 2 && w[0] == '0'))
-		return fail(err, errlen, "bad PCR index '%s'", shown(w, n, s));
+		return set_error(err, errlen, "bad PCR index '%s'", shown(w, n, s));
 	for (size_t i = 0; i < n; i++) {
 		if (w[i] < '0' || w[i] > '9')
-			return fail(err, errlen, "bad PCR index '%s'", shown(w, n, s));
+			return set_error(err, errlen, "bad PCR index '%s'", shown(w, n, s));
 		v = v * 10 + (unsigned)(w[i] - '0');
 	}
 	if (v >= EVLOG_PCRS)
-		return fail(err, errlen, "PCR index %u out of range 0..%d", v, EVLOG_PCRS - 1);
+		return set_error(err, errlen, "PCR index %u out of range 0..%d", v, EVLOG_PCRS - 1);
 	*pcr = v;
 	return 0;
 }
@@ -305,7 +290,7 @@ static int parse_regval(const struct words *ws, struct evlog_record *rec, char *
 
 	rec->kind = word_is(ws, 0, "INIT") ? EVLOG_INIT : EVLOG_SYNC;
 	if (ws->count != 2)
-		return fail(err, errlen, "%s record needs exactly one <alg>/<hex>",
+		return set_error(err, errlen, "%s record needs exactly one <alg>/<hex>",
 			    rec->kind == EVLOG_INIT ? "INIT" : "SYNC");
 	if (parse_digest(ws->w[1], ws->n[1], &d, err, errlen) < 0)
 		return -1;
@@ -318,7 +303,7 @@ static int parse_vtpm_extend(const struct words *ws, struct evlog_record *rec, c
 			     size_t errlen)
 {
 	if (ws->count < 4)
-		return fail(err, errlen, "vtpm extend record needs a PCR and at least one digest");
+		return set_error(err, errlen, "vtpm extend record needs a PCR and at least one digest");
 	if (parse_pcr(ws->w[2], ws->n[2], &rec->pcr, err, errlen) < 0)
 		return -1;
 	for (size_t i = 3; i < ws->count; i++) {
@@ -327,7 +312,7 @@ static int parse_vtpm_extend(const struct words *ws, struct evlog_record *rec, c
 		if (parse_digest(ws->w[i], ws->n[i], d, err, errlen) < 0)
 			return -1;
 		if (i > 3 && rec->digests[rec->ndigests - 1].alg->tpm_alg >= d->alg->tpm_alg)
-			return fail(err, errlen,
+			return set_error(err, errlen,
 				    "digests not sorted by TPM_ALG_ID or %s given twice",
 				    d->alg->name);
 		rec->ndigests++;
@@ -342,13 +327,13 @@ static int parse_vtpm(const struct words *ws, struct evlog_record *rec, char *er
 	if (word_is(ws, 1, "startup")) {
 		rec->kind = EVLOG_STARTUP_CLEAR;
 		if (ws->count != 3 || !word_is(ws, 2, "clear"))
-			return fail(err, errlen, "malformed vtpm startup record");
+			return set_error(err, errlen, "malformed vtpm startup record");
 		return 0;
 	}
 	if (word_is(ws, 1, "ek")) {
 		rec->kind = EVLOG_EK;
 		if (ws->count != 3)
-			return fail(err, errlen, "vtpm ek record needs exactly one <alg>/<hex>");
+			return set_error(err, errlen, "vtpm ek record needs exactly one <alg>/<hex>");
 		rec->ndigests = 1;
 		return parse_digest(ws->w[2], ws->n[2], &rec->digests[0], err, errlen);
 	}
@@ -359,12 +344,12 @@ static int parse_vtpm(const struct words *ws, struct evlog_record *rec, char *er
 	if (word_is(ws, 1, "reset")) {
 		rec->kind = EVLOG_RESET;
 		if (ws->count != 3)
-			return fail(err, errlen, "vtpm reset record needs exactly one PCR index");
+			return set_error(err, errlen, "vtpm reset record needs exactly one PCR index");
 		return parse_pcr(ws->w[2], ws->n[2], &rec->pcr, err, errlen);
 	}
 	if (ws->count < 2)
-		return fail(err, errlen, "empty vtpm record");
-	return fail(err, errlen, "unknown vtpm record '%s'", shown(ws->w[1], ws->n[1], s));
+		return set_error(err, errlen, "empty vtpm record");
+	return set_error(err, errlen, "unknown vtpm record '%s'", shown(ws->w[1], ws->n[1], s));
 }
 
 /* Length of the printable character (ASCII or well-formed UTF-8, no controls) at s; 0 if bad. */
@@ -405,7 +390,7 @@ static int check_printable(const char *line, size_t len, char *err, size_t errle
 		size_t n = printable_char(s + i, len - i);
 
 		if (n == 0)
-			return fail(err, errlen, "non-printable byte 0x%02x at column %zu", s[i],
+			return set_error(err, errlen, "non-printable byte 0x%02x at column %zu", s[i],
 				    i + 1);
 		i += n;
 	}
@@ -433,9 +418,9 @@ static int parse_other(const char *line, size_t len, struct evlog_record *rec, c
 	if (check_printable(line, len, err, errlen) < 0)
 		return -1;
 	if (n == 0)
-		return fail(err, errlen, "record starts with a space");
+		return set_error(err, errlen, "record starts with a space");
 	if (is_reserved_word(line, n))
-		return fail(err, errlen, "unknown reserved record type '%s'", shown(line, n, s));
+		return set_error(err, errlen, "unknown reserved record type '%s'", shown(line, n, s));
 	rec->kind = EVLOG_OTHER;
 	return 0;
 }
@@ -445,12 +430,12 @@ int evlog_check_line(const char *line, size_t len, char *err, size_t errlen)
 	const char *cr = memchr(line, '\r', len);
 
 	if (len > EVLOG_MAX_LINE)
-		return fail(err, errlen, "line longer than %d bytes", EVLOG_MAX_LINE);
+		return set_error(err, errlen, "line longer than %d bytes", EVLOG_MAX_LINE);
 	if (cr)
-		return fail(err, errlen, "CR at column %zu (CRLF line ends are not allowed)",
+		return set_error(err, errlen, "CR at column %zu (CRLF line ends are not allowed)",
 			    (size_t)(cr - line) + 1);
 	if (memchr(line, '\n', len))
-		return fail(err, errlen, "LF inside a line");
+		return set_error(err, errlen, "LF inside a line");
 	return 0;
 }
 
@@ -473,7 +458,7 @@ int evlog_parse_record(const char *line, size_t len, struct evlog_record *rec, c
 	if (evlog_check_line(line, len, err, errlen) < 0)
 		return -1;
 	if (evlog_line_is_comment(line, len))
-		return fail(err, errlen, "a comment is not a record");
+		return set_error(err, errlen, "a comment is not a record");
 	if (!has_grammar(line, len))
 		return parse_other(line, len, rec, err, errlen);
 	if (split_words(line, len, &ws, err, errlen) < 0)

@@ -1,25 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* Event-log replay: the RTMR value a log implies, and the PCR values its vtpm records imply. */
 #include "eventlog.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* Value of a PCR after Startup(CLEAR): 0 for PCRs 0-16 and 23, all 0xFF for 17-22. */
 static uint8_t pcr_initial_byte(unsigned pcr)
@@ -132,11 +118,11 @@ static int check_order(const struct evlog_replay *r, const struct evlog_record *
 	const char *what = rec->kind == EVLOG_INIT ? "INIT" : "SYNC";
 
 	if (!r->started && rec->kind != EVLOG_INIT)
-		return fail(err, errlen, "first record is not INIT");
+		return set_error(err, errlen, "first record is not INIT");
 	if (r->started && rec->kind == EVLOG_INIT)
-		return fail(err, errlen, "INIT record after the first record");
+		return set_error(err, errlen, "INIT record after the first record");
 	if ((rec->kind == EVLOG_INIT || rec->kind == EVLOG_SYNC) && rec->alg != r->alg)
-		return fail(err, errlen, "%s value is %s but the RTMR's hash is %s", what,
+		return set_error(err, errlen, "%s value is %s but the RTMR's hash is %s", what,
 			    rec->alg->name, r->alg->name);
 	return 0;
 }
@@ -162,7 +148,7 @@ int evlog_replay_line(struct evlog_replay *r, const char *line, size_t len, char
 	struct evlog_record rec;
 
 	if (!r->alg)
-		return fail(err, errlen, "no RTMR hash algorithm");
+		return set_error(err, errlen, "no RTMR hash algorithm");
 	if (evlog_check_line(line, len, err, errlen) < 0)
 		return -1;
 	if (evlog_line_is_comment(line, len))
@@ -176,14 +162,14 @@ int evlog_replay_line(struct evlog_replay *r, const char *line, size_t len, char
 	memcpy(after, before, r->alg->size);
 	if (hash_digest(r->alg, line, len, digest) < 0 ||
 	    hash_extend(r->alg, after, digest, r->alg->size) < 0 || apply_pcrs(r, &rec) < 0)
-		return fail(err, errlen, "hash computation failed");
+		return set_error(err, errlen, "hash computation failed");
 	commit(r, &rec, before, after, digest);
 	return 0;
 }
 
 static int fail_at(char *err, size_t errlen, const char *source, size_t lineno, const char *what)
 {
-	return fail(err, errlen, "%s:%zu: %s", source ? source : "log", lineno, what);
+	return set_error(err, errlen, "%s:%zu: %s", source ? source : "log", lineno, what);
 }
 
 int evlog_replay_text(struct evlog_replay *r, const char *text, size_t len, const char *source,

@@ -70,6 +70,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* mkdir -p with mode for every created component. */
 int mkdir_p(const char *path, mode_t mode);
 
+/* Format an error message into err (which may be NULL) and return -1. */
+int set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Parse an unsigned decimal integer in [min, max]; -1 on anything else. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 

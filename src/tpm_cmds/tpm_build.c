@@ -5,38 +5,22 @@
 #include <tss2/tss2_mu.h>
 
 #include "tpm_cmds/tpm_frame.h"
+#include "tpm_cmds/tpm_marshal.h"
 
 #define TPM_CAP_PCRS_ 0x00000005
 #define TPM_RH_PLATFORM_ 0x4000000c
 #define TPM_RS_PW_ 0x40000009
 
-/* Patch the header's size field once the body is written. */
-static size_t finish(uint8_t *out, size_t cap, size_t len)
-{
-	size_t off = 2;
-
-	if (Tss2_MU_UINT32_Marshal((uint32_t)len, out, cap, &off))
-		return 0;
-	return len;
-}
-
-static int put_header(uint8_t *out, size_t cap, size_t *off, uint16_t tag, uint32_t cc)
-{
-	return Tss2_MU_UINT16_Marshal(tag, out, cap, off) ||
-	       Tss2_MU_UINT32_Marshal(0, out, cap, off) ||
-	       Tss2_MU_UINT32_Marshal(cc, out, cap, off);
-}
-
 size_t tpm_build_get_pcrs(uint8_t *out, size_t cap)
 {
 	size_t off = 0;
 
-	if (put_header(out, cap, &off, TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY) ||
+	if (tpm_marshal_header(out, cap, &off, TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY) ||
 	    Tss2_MU_UINT32_Marshal(TPM_CAP_PCRS_, out, cap, &off) ||
 	    Tss2_MU_UINT32_Marshal(0, out, cap, &off) ||
 	    Tss2_MU_UINT32_Marshal(1, out, cap, &off))
 		return 0;
-	return finish(out, cap, off);
+	return tpm_marshal_finish(out, cap, off);
 }
 
 static int response_body(const uint8_t *rsp, size_t len, size_t *off)
@@ -70,26 +54,15 @@ int tpm_parse_get_pcrs(const uint8_t *rsp, size_t len, TPML_PCR_SELECTION *sel)
 	return 0;
 }
 
-static int put_pw_auth(uint8_t *out, size_t cap, size_t *off)
-{
-	TPMS_AUTH_COMMAND auth = { .sessionHandle = TPM_RS_PW_ };
-	size_t size_off = *off;
-
-	if (Tss2_MU_UINT32_Marshal(0, out, cap, off) ||
-	    Tss2_MU_TPMS_AUTH_COMMAND_Marshal(&auth, out, cap, off))
-		return -1;
-	return Tss2_MU_UINT32_Marshal((uint32_t)(*off - size_off - 4), out, cap, &size_off);
-}
-
 size_t tpm_build_pcr_extend(uint8_t *out, size_t cap, uint32_t pcr, const TPML_DIGEST_VALUES *d)
 {
 	size_t off = 0;
 
-	if (put_header(out, cap, &off, TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND) ||
-	    Tss2_MU_UINT32_Marshal(pcr, out, cap, &off) || put_pw_auth(out, cap, &off) ||
+	if (tpm_marshal_header(out, cap, &off, TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND) ||
+	    Tss2_MU_UINT32_Marshal(pcr, out, cap, &off) || tpm_marshal_pw_auth(out, cap, &off) ||
 	    Tss2_MU_TPML_DIGEST_VALUES_Marshal(d, out, cap, &off))
 		return 0;
-	return finish(out, cap, off);
+	return tpm_marshal_finish(out, cap, off);
 }
 
 size_t tpm_build_pcr_allocate(uint8_t *out, size_t cap, const uint16_t *algs, size_t nalgs)
@@ -105,12 +78,12 @@ size_t tpm_build_pcr_allocate(uint8_t *out, size_t cap, const uint16_t *algs, si
 		sel.pcrSelections[i].sizeofSelect = 3;
 		memset(sel.pcrSelections[i].pcrSelect, 0xff, 3);
 	}
-	if (put_header(out, cap, &off, TPM_ST_SESSIONS, TPM_CC_PCR_ALLOCATE) ||
+	if (tpm_marshal_header(out, cap, &off, TPM_ST_SESSIONS, TPM_CC_PCR_ALLOCATE) ||
 	    Tss2_MU_UINT32_Marshal(TPM_RH_PLATFORM_, out, cap, &off) ||
-	    put_pw_auth(out, cap, &off) ||
+	    tpm_marshal_pw_auth(out, cap, &off) ||
 	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, out, cap, &off))
 		return 0;
-	return finish(out, cap, off);
+	return tpm_marshal_finish(out, cap, off);
 }
 
 int tpm_parse_pcr_allocate(const uint8_t *rsp, size_t len)

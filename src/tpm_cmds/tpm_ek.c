@@ -6,6 +6,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "tpm_cmds/tpm_frame.h"
+#include "tpm_cmds/tpm_marshal.h"
 
 #define CC_CREATE_PRIMARY 0x00000131
 #define CC_EVICT_CONTROL 0x00000120
@@ -97,32 +98,6 @@ void ek_template(enum ek_type t, TPMT_PUBLIC *tmpl)
 		template_ecc(tmpl, t == EK_ECC_P384);
 }
 
-static int put_header(uint8_t *out, size_t cap, size_t *off, uint16_t tag, uint32_t cc)
-{
-	return Tss2_MU_UINT16_Marshal(tag, out, cap, off) ||
-	       Tss2_MU_UINT32_Marshal(0, out, cap, off) ||
-	       Tss2_MU_UINT32_Marshal(cc, out, cap, off);
-}
-
-static size_t finish(uint8_t *out, size_t cap, size_t len)
-{
-	size_t off = 2;
-
-	return Tss2_MU_UINT32_Marshal((uint32_t)len, out, cap, &off) ? 0 : len;
-}
-
-/* An authorization area with one empty password session. */
-static int put_pw_auth(uint8_t *out, size_t cap, size_t *off)
-{
-	TPMS_AUTH_COMMAND auth = { .sessionHandle = TPM2_RH_PW };
-	size_t size_off = *off;
-
-	if (Tss2_MU_UINT32_Marshal(0, out, cap, off) ||
-	    Tss2_MU_TPMS_AUTH_COMMAND_Marshal(&auth, out, cap, off))
-		return -1;
-	return Tss2_MU_UINT32_Marshal((uint32_t)(*off - size_off - 4), out, cap, &size_off);
-}
-
 size_t tpm_build_create_primary_ek(uint8_t *out, size_t cap, enum ek_type t)
 {
 	TPM2B_SENSITIVE_CREATE sens = { 0 };
@@ -132,15 +107,15 @@ size_t tpm_build_create_primary_ek(uint8_t *out, size_t cap, enum ek_type t)
 	size_t off = 0;
 
 	ek_template(t, &pub.publicArea);
-	if (put_header(out, cap, &off, TPM2_ST_SESSIONS, CC_CREATE_PRIMARY) ||
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_SESSIONS, CC_CREATE_PRIMARY) ||
 	    Tss2_MU_UINT32_Marshal(TPM2_RH_ENDORSEMENT, out, cap, &off) ||
-	    put_pw_auth(out, cap, &off) ||
+	    tpm_marshal_pw_auth(out, cap, &off) ||
 	    Tss2_MU_TPM2B_SENSITIVE_CREATE_Marshal(&sens, out, cap, &off) ||
 	    Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, out, cap, &off) ||
 	    Tss2_MU_TPM2B_DATA_Marshal(&outside, out, cap, &off) ||
 	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&pcrs, out, cap, &off))
 		return 0;
-	return finish(out, cap, off);
+	return tpm_marshal_finish(out, cap, off);
 }
 
 /* Check a success response and position off after its header (and handle area). */
@@ -188,22 +163,22 @@ size_t tpm_build_evict_control(uint8_t *out, size_t cap, uint32_t object, uint32
 {
 	size_t off = 0;
 
-	if (put_header(out, cap, &off, TPM2_ST_SESSIONS, CC_EVICT_CONTROL) ||
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_SESSIONS, CC_EVICT_CONTROL) ||
 	    Tss2_MU_UINT32_Marshal(TPM2_RH_OWNER, out, cap, &off) ||
-	    Tss2_MU_UINT32_Marshal(object, out, cap, &off) || put_pw_auth(out, cap, &off) ||
+	    Tss2_MU_UINT32_Marshal(object, out, cap, &off) || tpm_marshal_pw_auth(out, cap, &off) ||
 	    Tss2_MU_UINT32_Marshal(persistent, out, cap, &off))
 		return 0;
-	return finish(out, cap, off);
+	return tpm_marshal_finish(out, cap, off);
 }
 
 size_t tpm_build_read_public(uint8_t *out, size_t cap, uint32_t handle)
 {
 	size_t off = 0;
 
-	if (put_header(out, cap, &off, TPM2_ST_NO_SESSIONS, CC_READ_PUBLIC) ||
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_NO_SESSIONS, CC_READ_PUBLIC) ||
 	    Tss2_MU_UINT32_Marshal(handle, out, cap, &off))
 		return 0;
-	return finish(out, cap, off);
+	return tpm_marshal_finish(out, cap, off);
 }
 
 int tpm_parse_read_public(const uint8_t *rsp, size_t len, uint8_t *pub, size_t cap,
@@ -220,8 +195,8 @@ size_t tpm_build_flush_context(uint8_t *out, size_t cap, uint32_t handle)
 {
 	size_t off = 0;
 
-	if (put_header(out, cap, &off, TPM2_ST_NO_SESSIONS, CC_FLUSH_CONTEXT) ||
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_NO_SESSIONS, CC_FLUSH_CONTEXT) ||
 	    Tss2_MU_UINT32_Marshal(handle, out, cap, &off))
 		return 0;
-	return finish(out, cap, off);
+	return tpm_marshal_finish(out, cap, off);
 }

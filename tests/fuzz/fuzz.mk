@@ -38,7 +38,7 @@ FUZZ_CFLAGS  = $(FUZZ_LIB_CFLAGS) -Werror -Itests/fuzz
 FUZZ_LIB_SRCS := $(addprefix src/,ctrl_channel.c engine.c eventlog_export.c eventlog_record.c \
 		eventlog_replay.c hash_alg.c ima_bridge.c ima_list.c log.c mirror.c nvstore.c \
 		options.c service.c util.c) \
-		$(addprefix src/tpm_cmds/,pcr_cmds.c tpm_build.c tpm_ek.c tpm_frame.c) \
+		$(addprefix src/tpm_cmds/,pcr_cmds.c tpm_build.c tpm_ek.c tpm_frame.c tpm_marshal.c) \
 		$(addprefix src/rtmr_map/,rtmr_backend.c rtmr_map.c rtmr_sim.c rtmr_tdx_ioctl.c \
 		rtmr_tdx_sysfs.c)
 FUZZ_OBJS    := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_B)/obj/%.o)
