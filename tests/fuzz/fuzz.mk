@@ -20,7 +20,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_REPORT  ?= tests/RELIABILITY.md
 FUZZ_TARGETS := fuzz_pcr_cmds fuzz_frame fuzz_ctrl_channel fuzz_eventlog fuzz_map \
-		fuzz_options_config
+		fuzz_options_config fuzz_ima_list fuzz_tdx_quote fuzz_evidence
 FUZZ_RUN     ?= $(FUZZ_TARGETS)
 FUZZ_BINS    := $(addprefix $(FUZZ_B)/,$(FUZZ_TARGETS))
 
@@ -28,7 +28,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer
 # The project's sources keep their warnings but not -Werror: the gcc build enforces that, and
 # a clang-only warning in someone's new code should not stop make check here.
-FUZZ_LIB_CFLAGS = -std=gnu11 $(filter-out -Werror,$(WARN)) -O1 -g -Isrc -D_GNU_SOURCE \
+FUZZ_LIB_CFLAGS = -std=gnu11 $(filter-out -Werror,$(WARN)) -O1 -g -Isrc -I$(or $(B),build)/gen -D_GNU_SOURCE \
 		$(SYSTEMD_DEF) $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP
 FUZZ_CFLAGS  = $(FUZZ_LIB_CFLAGS) -Werror -Itests/fuzz
 # The project sources the targets link (built again with clang and the fuzzer's coverage
@@ -39,6 +39,7 @@ FUZZ_LIB_SRCS := $(addprefix src/,ctrl_channel.c engine.c eventlog_export.c even
 		eventlog_replay.c hash_alg.c ima_bridge.c ima_list.c log.c mirror.c nvstore.c \
 		options.c service.c util.c) \
 		$(addprefix src/tpm_cmds/,pcr_cmds.c tpm_build.c tpm_ek.c tpm_frame.c tpm_marshal.c) \
+		$(addprefix src/attest/,evidence.c tdx_quote.c tdx_quote_verify.c trust_anchor.c) \
 		$(addprefix src/rtmr_map/,rtmr_backend.c rtmr_map.c rtmr_sim.c rtmr_tdx_ioctl.c \
 		rtmr_tdx_sysfs.c)
 FUZZ_OBJS    := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_B)/obj/%.o)
@@ -61,6 +62,8 @@ $(FUZZ_B)/obj/%.o: %.c | fuzz-toolchain
 	@mkdir -p $(dir $@)
 	@echo "  CC-FUZZ $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -c $< -o $@
+
+$(FUZZ_B)/obj/src/attest/trust_anchor.o: $(or $(B),build)/gen/intel_sgx_root_ca.inc
 
 $(FUZZ_B)/libvtpmrtmr-fuzz.a: $(FUZZ_OBJS)
 	@rm -f $@
