@@ -98,8 +98,12 @@ static void check_binding(struct verdict *v, const struct evidence *e, const uin
 			  "the evidence was made for another nonce", NULL);
 		return;
 	}
+	if (!parsed) {
+		add_check(v, "report-data-binding", false, "the quote could not be parsed", NULL);
+		return;
+	}
 	evidence_report_data(nonce, nonce_len, e->ek_pub, e->ek_pub_len, want);
-	if (!parsed || memcmp(q->reportdata, want, 64) != 0) {
+	if (memcmp(q->reportdata, want, 64) != 0) {
 		add_check(v, "report-data-binding", false,
 			  "quote REPORTDATA != SHA-512(nonce || TPMT_PUBLIC(EK))", NULL);
 		return;

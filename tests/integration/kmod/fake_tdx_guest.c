@@ -18,8 +18,9 @@
  *    when the kernel has CONFIG_TSM_REPORTS. report_new() returns an outblob in the layout of
  *    an Intel TDX DCAP quote v4: a 48-byte header (version 4, attestation key type 2,
  *    TEE type 0x81), the 584-byte TD report body carrying the emulated RTMRs and the 64-byte
- *    inblob as REPORTDATA, then a u32 signature data length and that many zero bytes. The
- *    signature is all zeros: no verifier can, or may, trust it.
+ *    inblob as REPORTDATA, then the signature data in the DCAP layout (certification data
+ *    type 6 with a QE report, and an empty type-5 PCK chain) with every signature, key and
+ *    report zero: no verifier can, or may, trust it.
  *    If the registration fails (another provider is registered) the module still loads,
  *    without the provider, and says so; module parameter tsm=0 skips it.
  *
@@ -140,8 +141,11 @@ static struct miscdevice fake_misc = {
 #define TD_BODY_SIZE 584
 #define BODY_RTMR0 328
 #define BODY_REPORTDATA 520
-/* ECDSA signature (64), attestation key (64), certification data type (2) and size (4) */
-#define SIG_DATA_LEN (64 + 64 + 2 + 4)
+/* ECDSA signature (64), attestation key (64), certification data type 6 (2) and size (4),
+ * then its data: QE report (384), QE report signature (64), QE auth data size (2, empty),
+ * and the inner certification data: type 5 (PCK chain, 2), size (4), empty. */
+#define CERT6_LEN (384 + 64 + 2 + 2 + 4)
+#define SIG_DATA_LEN (64 + 64 + 2 + 4 + CERT6_LEN)
 #define QUOTE_SIZE (QUOTE_HDR_SIZE + TD_BODY_SIZE + 4 + SIG_DATA_LEN)
 
 /* Intel's QE vendor id, 939a7233-f79c-4ca9-940a-0db3957f0607 */
@@ -152,7 +156,7 @@ static bool tsm_registered;
 
 static int fake_report_new(struct tsm_report *report, void *data)
 {
-	u8 *q, *body;
+	u8 *q, *body, *sig;
 
 	q = kvzalloc(QUOTE_SIZE, GFP_KERNEL);
 	if (!q)
@@ -167,7 +171,11 @@ static int fake_report_new(struct tsm_report *report, void *data)
 	mutex_unlock(&rtmr_lock);
 	memcpy(body + BODY_REPORTDATA, report->desc.inblob, TSM_INBLOB_MAX);
 	put_unaligned_le32(SIG_DATA_LEN, body + TD_BODY_SIZE);
-	/* the signature data stays zero */
+	/* signatures, keys and the QE report stay zero: the layout is real, nothing verifies */
+	sig = body + TD_BODY_SIZE + 4;
+	put_unaligned_le16(6, sig + 128);
+	put_unaligned_le32(CERT6_LEN, sig + 130);
+	put_unaligned_le16(5, sig + 134 + 384 + 64 + 2);
 	report->outblob = q;
 	report->outblob_len = QUOTE_SIZE;
 	return 0;

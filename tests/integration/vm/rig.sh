@@ -197,7 +197,8 @@ vm_copy_host() {
 
 # vm_copy_elf FILE [DEST]: copy an executable or library and every library ldd resolves.
 vm_copy_elf() {
-	[ -e "$1" ] || vm_die "$1 does not exist"
+	[ -e "$1" ] || vm_die "$1 does not exist${VM_NEEDED_BY:+ (needed by $VM_NEEDED_BY; host packages:" \
+		"tests/integration/vm/README.md)}"
 	vm_copy_host "$1" "${2:-$1}"
 	ldd "$1" >"$VM_WORK/ldd.out" 2>/dev/null   # a static binary: no output, nothing to copy
 	if grep 'not found' "$VM_WORK/ldd.out" >&2; then
@@ -270,9 +271,14 @@ vm_build_initramfs() {
 	for c in "$@"; do
 		f=$VM_SRC/cases/$c.sh
 		cp "$f" "$VM_ROOTFS/vmtest/cases/"
+		VM_NEEDED_BY=$c
 		for b in $(vm_directive vm-bins "$f"); do vm_copy_elf "$b"; done
-		for x in $(vm_directive vm-files "$f"); do vm_copy_host "$x"; done
+		for x in $(vm_directive vm-files "$f"); do
+			[ -e "$x" ] || vm_die "$x does not exist (needed by $c)"
+			vm_copy_host "$x"
+		done
 		for m in $(vm_directive vm-modules "$f"); do vm_module "$m"; done
+		VM_NEEDED_BY=""
 	done
 	echo "$*" >"$VM_ROOTFS/vmtest/cases.list"
 	# kernel modules, in load order, then the fake TDX module

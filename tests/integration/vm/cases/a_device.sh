@@ -33,7 +33,7 @@ if mkdir "$R" 2>"$T_DIR/tsm.err"; then
 	cat "$T_DIR/inblob" >"$R/inblob"
 	cat "$R/outblob" >"$T_DIR/quote" 2>"$T_DIR/tsm.err"
 	check_eq "configfs-tsm provider is tdx_guest" tdx_guest "$(cat "$R/provider")"
-	check_eq "quote size (48 + 584 + 4 + 134)" 770 "$(wc -c <"$T_DIR/quote" | tr -d ' ')"
+	check_eq "quote size (48 + 584 + 4 + 590)" 1226 "$(wc -c <"$T_DIR/quote" | tr -d ' ')"
 	# qhex OFFSET LENGTH: bytes of the quote as hex
 	qhex() { od -An -v -tx1 -j "$1" -N "$2" "$T_DIR/quote" | tr -d ' \n'; }
 	check_eq "quote header: version 4, key type 2, TEE type 0x81" 0400020081000000 "$(qhex 0 8)"
@@ -41,8 +41,9 @@ if mkdir "$R" 2>"$T_DIR/tsm.err"; then
 		"$(qhex $((48 + 520)) 64)"
 	check_eq "quote RTMR3 is the register" "$(reg_hex 3)" "$(qhex $((48 + 472)) 48)"
 	check_eq "quote RTMR0 is the register" "$(reg_hex 0)" "$(qhex $((48 + 328)) 48)"
-	check_eq "signature data length 134, all zero" "86000000 0" \
-		"$(qhex 632 4) $(od -An -v -tx1 -j 636 "$T_DIR/quote" | tr -d ' \n0' | wc -c)"
+	check_eq "signature data length 590, signature and key zero, certification type 6" \
+		"4e020000 0 0600" "$(qhex 632 4) $(od -An -v -tx1 -j 636 -N 128 "$T_DIR/quote" | \
+		tr -d ' \n0' | wc -c) $(qhex 764 2)"
 	rmdir "$R"
 else
 	fail "configfs-tsm: mkdir $R"

@@ -348,3 +348,214 @@ verify_all() {
 		show "$T_DIR/why"
 	fi
 }
+
+# ---- attestation verdicts ---------------------------------------------------------------------
+
+# random_hex N: N random bytes as lowercase hex
+random_hex() {
+	head -c "$1" /dev/urandom | od -An -v -tx1 | tr -d ' \n'
+}
+
+# verdict_results FILE: "name result" for every check of a `vtpm-rtmr verify` verdict (JSON as
+# json-c prints it: one key per line)
+verdict_results() {
+	awk '/^ *"name" *:/ { n = $0; sub(/^ *"name" *: *"/, "", n); sub(/".*/, "", n) }
+	     /^ *"result" *:/ { r = $0; sub(/^ *"result" *: *"/, "", r); sub(/".*/, "", r); print n, r }' "$1"
+}
+
+# verdict_detail FILE CHECK: the "detail" of one check
+verdict_detail() {
+	awk -v c="$2" '/^ *"name" *:/ { n = $0; sub(/^ *"name" *: *"/, "", n); sub(/".*/, "", n) }
+	     /^ *"detail" *:/ && n == c { d = $0; sub(/^ *"detail" *: *"/, "", d); sub(/",? *$/, "", d); print d }' "$1"
+}
+
+# check_verdict LABEL FILE CHECK WANT: the verdict in FILE has CHECK with result WANT (pass|fail)
+check_verdict() {
+	got=$(verdict_results "$2" | awk -v c="$3" '$1 == c { print $2 }')
+	if [ "$got" = "$4" ]; then
+		pass "$1: $3 $4"
+	else
+		fail "$1: $3: expected '$4', got '${got:-(no such check)}' ($(verdict_detail "$2" "$3"))"
+	fi
+}
+
+# ---- IMA ----------------------------------------------------------------------------------------
+
+IMA_DIR=/sys/kernel/security/ima
+IMA_LIST=$IMA_DIR/binary_runtime_measurements
+
+# ima_load_policy: (once per boot) load a policy that measures every executed file (any file
+# system, the initramfs' tmpfs included; without ima_policy= the kernel measures nothing). The
+# kernel has no CONFIG_IMA_WRITE_POLICY: the policy file is written once and then goes away.
+ima_load_policy() {
+	[ -f "$VT/ima-policy" ] && return 0
+	if [ ! -e "$IMA_DIR/policy" ]; then
+		echo "$IMA_DIR/policy does not exist (IMA off, or securityfs not mounted)"
+		return 1
+	fi
+	printf 'measure func=BPRM_CHECK\n' >"$VT/ima-policy.new"
+	if ! cat "$VT/ima-policy.new" >"$IMA_DIR/policy"; then
+		echo "writing $IMA_DIR/policy failed"
+		dmesg | grep -i ima | tail -n 5
+		return 1
+	fi
+	mv "$VT/ima-policy.new" "$VT/ima-policy"
+}
+
+# ima_run_programs TAG N: create and run N new executables (IMA measures each): N-1 shell
+# scripts and one copy of busybox
+ima_run_programs() {
+	mkdir -p /tmp/ima-progs
+	cp /bin/busybox "/tmp/ima-progs/busybox.$1"
+	"/tmp/ima-progs/busybox.$1" true || return 1
+	i=1
+	while [ "$i" -lt "$2" ]; do
+		printf '#!/bin/sh\n# %s %s\nexit 0\n' "$1" "$i" >"/tmp/ima-progs/prog.$1.$i"
+		chmod 0755 "/tmp/ima-progs/prog.$1.$i"
+		"/tmp/ima-progs/prog.$1.$i" || return 1
+		i=$((i + 1))
+	done
+}
+
+# ima_entries FILE: one line per entry of a copy of binary_runtime_measurements:
+#   "<pcr> <template sha1> <template name> <template data as hex>"
+# (for the 'ima' template the data IMA hashes: the digest and the name padded to 256 bytes).
+# Integers are little-endian (x86). Exits 1 on a truncated or malformed list.
+ima_entries() {
+	od -An -v -tx1 "$1" | awk '
+	BEGIN { for (i = 0; i < 256; i++) { h = sprintf("%02x", i); v[h] = i; c[h] = sprintf("%c", i) } }
+	{ for (i = 1; i <= NF; i++) b[n++] = $i }
+	function le32(o) { return v[b[o]] + 256 * (v[b[o + 1]] + 256 * (v[b[o + 2]] + 256 * v[b[o + 3]])) }
+	function hex(o, l,   s, i) { s = ""; for (i = 0; i < l; i++) s = s b[o + i]; return s }
+	function str(o, l,   s, i) { s = ""; for (i = 0; i < l; i++) s = s c[b[o + i]]; return s }
+	END {
+		o = 0
+		while (o < n) {
+			if (o + 28 > n) { print "truncated entry header at byte " o >"/dev/stderr"; exit 1 }
+			pcr = le32(o); d = hex(o + 4, 20); nl = le32(o + 24); o += 28
+			if (nl < 1 || nl > 255 || o + nl > n) { print "bad template name at byte " o >"/dev/stderr"; exit 1 }
+			t = str(o, nl); o += nl
+			if (t == "ima") {
+				fl = le32(o + 20); data = hex(o, 20) hex(o + 24, fl)
+				for (i = 20 + fl; i < 276; i++) data = data "00"
+				o += 24 + fl
+			} else {
+				dl = le32(o); o += 4; data = hex(o, dl); o += dl
+			}
+			if (o > n) { print "truncated entry at byte " o >"/dev/stderr"; exit 1 }
+			print pcr, d, t, data
+		}
+	}'
+}
+
+# hash_stdin ALG: hex digest of stdin
+hash_stdin() {
+	case $1 in
+	sha384) openssl dgst -sha384 -r | cut -c1-96 ;;
+	*) "$1sum" | cut -d' ' -f1 ;;
+	esac
+}
+
+# ima_replay ENTRIES ALG: PCR 10 in bank ALG as IMA would have extended it: per entry
+# H(template data) (SHA-1: the list's template hash), all 0xff for a violation (digest zero),
+# PCR = H(PCR || digest). Incremental like replay_log: the entries already replayed (a prefix
+# of ENTRIES, the list being append-only) are not hashed again.
+ima_replay() {
+	st=$T_DIR/ima-replay.$2
+	case $2 in sha1) z=40 ;; sha256) z=64 ;; sha384) z=96 ;; sha512) z=128 ;; esac
+	v=$(head -c $((z / 2)) /dev/zero | od -An -v -tx1 | tr -d ' \n')
+	skip=0
+	if [ -f "$st.prefix" ] && [ -f "$st.value" ]; then
+		skip=$(wc -l <"$st.prefix")
+		if head -n "$skip" "$1" | cmp -s - "$st.prefix"; then
+			v=$(cat "$st.value")
+		else
+			skip=0
+		fi
+	fi
+	i=0
+	while read -r pcr d _template data; do
+		i=$((i + 1))
+		[ "$i" -le "$skip" ] && continue
+		[ "$pcr" = 10 ] || continue
+		case $d in
+		*[1-9a-f]*)
+			if [ "$2" = sha1 ]; then
+				td=$d
+			else
+				td=$(printf '%s' "$data" | xxd -r -p | hash_stdin "$2")
+			fi ;;
+		*) td=$(head -c $((z / 2)) /dev/zero | tr '\0' '\377' | od -An -v -tx1 | tr -d ' \n') ;;
+		esac
+		v=$(printf '%s%s' "$v" "$td" | xxd -r -p | hash_stdin "$2")
+	done <"$1"
+	head -n "$i" "$1" >"$st.prefix"
+	echo "$v" >"$st.value"
+	echo "$v"
+}
+
+# vtpm_pcr10_records: the PCR 10 records the running instance has logged (those after the last
+# "vtpm startup clear" in rtmr2.log)
+vtpm_pcr10_records() {
+	awk '/^vtpm startup clear$/ { n = 0 } /^vtpm extend 10 / { n++ } END { print n + 0 }' "$RT/rtmr2.log"
+}
+
+# ima_check LABEL: PCR 10 of the vTPM (read with tpm2_pcrread, which makes the bridge catch up
+# first) equals the replay of the IMA list read right after, checked by evmctl ima_measurement
+# (fed the PCRs through --pcrs files: evmctl 1.4 cannot read TPM 2.0 PCRs itself) and by the
+# test's own replay, for sha1 and sha256 (and sha384 by the own replay); the list is read
+# completely (the ascii list's template hashes agree); the running instance logged exactly one
+# "vtpm extend 10" record per entry (nothing lost, nothing applied twice).
+ima_check() {
+	label=$1
+	d=$T_DIR/ima-check
+	mkdir -p "$d"
+	# the list must not grow between the PCR read and the copy (nothing new is executed in
+	# between; a stray new executable would show as a count change: read again then)
+	tries=0
+	while :; do
+		tries=$((tries + 1))
+		n0=$(wc -l <"$IMA_DIR/ascii_runtime_measurements")
+		if ! t2 tpm2_pcrread sha1:all+sha256:all+sha384:all >"$d/pcrread.txt" 2>&1; then
+			fail "$label: tpm2_pcrread"
+			show "$d/pcrread.txt"
+			return 1
+		fi
+		cat "$IMA_LIST" >"$d/list.bin"
+		cat "$IMA_DIR/ascii_runtime_measurements" >"$d/list.txt"
+		n1=$(wc -l <"$d/list.txt")
+		[ "$n0" = "$n1" ] && break
+		[ "$tries" -ge 3 ] && { fail "$label: the IMA list keeps growing ($n0 -> $n1)"; return 1; }
+	done
+	if ! ima_entries "$d/list.bin" >"$d/entries" 2>"$d/entries.err"; then
+		fail "$label: parsing binary_runtime_measurements"
+		show "$d/entries.err"
+		return 1
+	fi
+	n=$(wc -l <"$d/entries" | tr -d ' ')
+	if [ "$(cut -d' ' -f2 "$d/entries")" = "$(awk '{ print $2 }' "$d/list.txt")" ]; then
+		pass "$label: the binary list parses into $n entries, template hashes as in the ascii list"
+	else
+		fail "$label: binary and ascii lists differ ($n binary entries, $n1 ascii lines)"
+	fi
+	pcrs_of_pcrread "$d/pcrread.txt" >"$d/pcrs"
+	for alg in sha1 sha256 sha384; do
+		check_eq "$label: PCR 10 $alg equals the test's replay of the IMA list ($n entries)" \
+			"$(ima_replay "$d/entries" $alg)" "$(awk -v b=$alg '$1 == b && $2 == 10 { print $3 }' "$d/pcrs")"
+	done
+	for alg in sha1 sha256; do
+		awk -v b=$alg '$1 == b { printf "PCR-%02d: %s\n", $2, $3 }' "$d/pcrs" >"$d/pcrs.$alg"
+	done
+	if evmctl -v ima_measurement --pcrs "sha1,$d/pcrs.sha1" --pcrs "sha256,$d/pcrs.sha256" \
+		"$d/list.bin" >"$d/evmctl.out" 2>&1 &&
+		grep -q "^Matched per TPM bank calculated digest(s)" "$d/evmctl.out" &&
+		grep -q "^sha1 PCR-10: succeed at entry $n\$" "$d/evmctl.out" &&
+		grep -q "^sha256 PCR-10: succeed at entry $n\$" "$d/evmctl.out"; then
+		pass "$label: evmctl ima_measurement: sha1 and sha256 PCR 10 match at entry $n of $n"
+	else
+		fail "$label: evmctl ima_measurement (want sha1 and sha256 PCR 10 to match at entry $n)"
+		grep -vE '^(ima-ng|ima-sig|ima) |^ *$' "$d/evmctl.out" | tail -n 15 | sed 's/^/    | /'
+	fi
+	check_eq "$label: one 'vtpm extend 10' record per IMA entry since the instance started" \
+		"$n" "$(vtpm_pcr10_records)"
+}
