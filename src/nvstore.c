@@ -42,18 +42,6 @@ static inline void closedirp(DIR **d)
 
 #define _cleanup_closedir_ __attribute__((cleanup(closedirp)))
 
-static void __attribute__((format(printf, 3, 4))) seterr(char *err, size_t errlen,
-							   const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static void put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
@@ -133,21 +121,21 @@ static int check_header(const struct state_header *h, off_t size, char *why, siz
 	off_t have = size - NVSTORE_HEADER_SIZE;
 
 	if (memcmp(h->magic, NVSTORE_MAGIC, 8) != 0) {
-		seterr(why, whylen, "bad magic (not a vtpm-rtmr state file)");
+		set_error(why, whylen, "bad magic (not a vtpm-rtmr state file)");
 		return -EBADMSG;
 	}
 	if (h->version != NVSTORE_FORMAT_VERSION) {
-		seterr(why, whylen, "unknown format version %u (this build reads version %u)",
+		set_error(why, whylen, "unknown format version %u (this build reads version %u)",
 		       h->version, NVSTORE_FORMAT_VERSION);
 		return -EBADMSG;
 	}
 	if ((off_t)h->length != have) {
-		seterr(why, whylen, "length mismatch: header says %u blob bytes, file holds %lld%s",
+		set_error(why, whylen, "length mismatch: header says %u blob bytes, file holds %lld%s",
 		       h->length, (long long)have, (off_t)h->length > have ? " (truncated?)" : "");
 		return -EBADMSG;
 	}
 	if (h->length > NVSTORE_MAX_BLOB) {
-		seterr(why, whylen, "blob of %u bytes exceeds the %u-byte limit", h->length,
+		set_error(why, whylen, "blob of %u bytes exceeds the %u-byte limit", h->length,
 		       NVSTORE_MAX_BLOB);
 		return -EBADMSG;
 	}
@@ -160,11 +148,11 @@ static int check_digest(const struct nvstore *s, const uint8_t *blob, uint32_t l
 	uint8_t got[SHA256_SIZE];
 
 	if (hash_digest(s->sha256, blob, len, got) < 0) {
-		seterr(why, whylen, "computing SHA-256 failed");
+		set_error(why, whylen, "computing SHA-256 failed");
 		return -EIO;
 	}
 	if (memcmp(got, want, SHA256_SIZE) != 0) {
-		seterr(why, whylen,
+		set_error(why, whylen,
 		       "checksum mismatch (the %u-byte blob does not match its SHA-256)", len);
 		return -EBADMSG;
 	}
@@ -177,27 +165,27 @@ static int open_state(const char *path, struct stat *st, char *why, size_t whyle
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0 && errno == ELOOP) {
-		seterr(why, whylen, "is a symbolic link, expected a regular file");
+		set_error(why, whylen, "is a symbolic link, expected a regular file");
 		return -EBADMSG;
 	}
 	if (fd < 0) {
 		int r = -errno;
 
-		seterr(why, whylen, "%s", strerror(-r));
+		set_error(why, whylen, "%s", strerror(-r));
 		return r;
 	}
 	if (fstat(fd, st) < 0) {
 		int r = -errno;
 
-		seterr(why, whylen, "fstat: %s", strerror(-r));
+		set_error(why, whylen, "fstat: %s", strerror(-r));
 		return r;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		seterr(why, whylen, "not a regular file");
+		set_error(why, whylen, "not a regular file");
 		return -EBADMSG;
 	}
 	if (st->st_size < (off_t)NVSTORE_HEADER_SIZE) {
-		seterr(why, whylen, "short file: %lld bytes, less than the %u-byte header",
+		set_error(why, whylen, "short file: %lld bytes, less than the %u-byte header",
 		       (long long)st->st_size, NVSTORE_HEADER_SIZE);
 		return -EBADMSG;
 	}
@@ -210,11 +198,11 @@ static int read_exact(int fd, void *buf, size_t len, char *why, size_t whylen)
 	ssize_t n = read_full(fd, buf, len);
 
 	if (n < 0) {
-		seterr(why, whylen, "read: %s", strerror((int)-n));
+		set_error(why, whylen, "read: %s", strerror((int)-n));
 		return (int)n;
 	}
 	if ((size_t)n != len) {
-		seterr(why, whylen, "short read (file changed while reading)");
+		set_error(why, whylen, "short read (file changed while reading)");
 		return -EBADMSG;
 	}
 	return 0;
@@ -246,7 +234,7 @@ static int read_state(const struct nvstore *s, const char *path, uint8_t **data,
 		return r;
 	blob = malloc(h.length ? h.length : 1);
 	if (!blob) {
-		seterr(why, whylen, "out of memory");
+		set_error(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
 	r = read_exact(fd, blob, h.length, why, whylen);
@@ -294,10 +282,10 @@ static int report_busy(const char *dir, int fd, char *err, size_t errlen)
 	long pid = lock_holder_pid(fd);
 
 	if (pid > 0)
-		seterr(err, errlen, "state directory %s is in use by another vtpm-rtmrd (pid %ld)",
+		set_error(err, errlen, "state directory %s is in use by another vtpm-rtmrd (pid %ld)",
 		       dir, pid);
 	else
-		seterr(err, errlen,
+		set_error(err, errlen,
 		       "state directory %s is in use by another vtpm-rtmrd (pid unknown)", dir);
 	return -EBUSY;
 }
@@ -313,7 +301,7 @@ static int take_lock(struct nvstore *s, char *err, size_t errlen)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		r = -errno;
-		seterr(err, errlen, "cannot open lock file %s: %s", path, strerror(-r));
+		set_error(err, errlen, "cannot open lock file %s: %s", path, strerror(-r));
 		return r;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -322,12 +310,12 @@ static int take_lock(struct nvstore *s, char *err, size_t errlen)
 		if (errno == EWOULDBLOCK)
 			return report_busy(s->dir, fd, err, errlen);
 		r = -errno;
-		seterr(err, errlen, "cannot lock %s: %s", path, strerror(-r));
+		set_error(err, errlen, "cannot lock %s: %s", path, strerror(-r));
 		return r;
 	}
 	r = write_lock_pid(fd);
 	if (r < 0) {
-		seterr(err, errlen, "cannot write pid into %s: %s", path, strerror(-r));
+		set_error(err, errlen, "cannot write pid into %s: %s", path, strerror(-r));
 		return r;
 	}
 	s->lock_fd = take_fd(&fd);
@@ -342,16 +330,16 @@ static int make_dir(const char *dir, char *err, size_t errlen)
 	int r = mkdir_p(dir, 0700);
 
 	if (r < 0) {
-		seterr(err, errlen, "cannot create state directory %s: %s", dir, strerror(-r));
+		set_error(err, errlen, "cannot create state directory %s: %s", dir, strerror(-r));
 		return r;
 	}
 	if (stat(dir, &st) < 0) {
 		r = -errno;
-		seterr(err, errlen, "cannot stat state directory %s: %s", dir, strerror(-r));
+		set_error(err, errlen, "cannot stat state directory %s: %s", dir, strerror(-r));
 		return r;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		seterr(err, errlen, "state directory %s is not a directory", dir);
+		set_error(err, errlen, "state directory %s is not a directory", dir);
 		return -ENOTDIR;
 	}
 	if (st.st_mode & 0077)
@@ -368,7 +356,7 @@ static int remove_leftover(const struct nvstore *s, const char *entry, char *err
 	if (unlink(path) < 0 && errno != ENOENT) {
 		int r = -errno;
 
-		seterr(err, errlen, "cannot remove leftover temporary file %s: %s", path,
+		set_error(err, errlen, "cannot remove leftover temporary file %s: %s", path,
 		       strerror(-r));
 		return r;
 	}
@@ -386,9 +374,9 @@ static int validate_entry(const struct nvstore *s, const char *entry, char *err,
 	snprintf(path, sizeof(path), "%s/%s", s->dir, entry);
 	r = read_state(s, path, &data, &len, why, sizeof(why));
 	if (r == -EBADMSG)
-		seterr(err, errlen, "state file %s is corrupt: %s", path, why);
+		set_error(err, errlen, "state file %s is corrupt: %s", path, why);
 	else if (r < 0)
-		seterr(err, errlen, "cannot read state file %s: %s", path, why);
+		set_error(err, errlen, "cannot read state file %s: %s", path, why);
 	else
 		log_debug("state file %s: %u bytes, valid", path, len);
 	return r;
@@ -406,7 +394,7 @@ static int scan_dir(const struct nvstore *s, const char *suffix, entry_fn fn, ch
 
 	if (!d) {
 		r = -errno;
-		seterr(err, errlen, "cannot read state directory %s: %s", s->dir, strerror(-r));
+		set_error(err, errlen, "cannot read state directory %s: %s", s->dir, strerror(-r));
 		return r;
 	}
 	while (r == 0 && (errno = 0, de = readdir(d)))
@@ -414,7 +402,7 @@ static int scan_dir(const struct nvstore *s, const char *suffix, entry_fn fn, ch
 			r = fn(s, de->d_name, err, errlen);
 	if (r == 0 && errno) {
 		r = -errno;
-		seterr(err, errlen, "cannot read state directory %s: %s", s->dir, strerror(-r));
+		set_error(err, errlen, "cannot read state directory %s: %s", s->dir, strerror(-r));
 	}
 	return r;
 }
@@ -424,15 +412,15 @@ int nvstore_open(const char *dir, struct nvstore **out, char *err, size_t errlen
 	struct nvstore *s;
 	int r;
 
-	seterr(err, errlen, "no error");
+	set_error(err, errlen, "no error");
 	if (!dir || !*dir || !out) {
-		seterr(err, errlen, "no state directory given");
+		set_error(err, errlen, "no state directory given");
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->dir = strdup(dir))) {
 		free(s);
-		seterr(err, errlen, "out of memory");
+		set_error(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	s->lock_fd = -1;

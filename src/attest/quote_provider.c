@@ -68,18 +68,6 @@ void quote_result_free(struct quote_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- configfs-tsm --------------------------------------------------------------------- */
 
 struct tsm_entry {
@@ -123,17 +111,17 @@ static void explain_no_report_dir(const char *dir, int e, char *err, size_t errl
 	char root[PATH_MAX];
 
 	if (e == ENOENT && configfs_root_of(dir, root, sizeof(root)) && !is_configfs(root)) {
-		set_err(err, errlen, "%s is not a configfs mount: mount -t configfs none %s", root,
+		set_error(err, errlen, "%s is not a configfs mount: mount -t configfs none %s", root,
 			root);
 		return;
 	}
 	if (e == ENOENT || e == ENOTDIR)
-		set_err(err, errlen,
+		set_error(err, errlen,
 			"no configfs-tsm report interface at %s: the kernel lacks "
 			"CONFIG_TSM_REPORTS or the tsm_report module is not loaded",
 			dir);
 	else
-		set_err(err, errlen, "cannot access %s: %s", dir, strerror(e));
+		set_error(err, errlen, "cannot access %s: %s", dir, strerror(e));
 }
 
 /* 0 if dir is a directory; else -1 with err explaining. */
@@ -155,13 +143,13 @@ static int check_report_dir(const char *dir, char *err, size_t errlen)
 static void explain_mkdir(const char *path, int e, char *err, size_t errlen)
 {
 	if (e == ENXIO)
-		set_err(err, errlen, "cannot create configfs-tsm entry %s: %s", path,
+		set_error(err, errlen, "cannot create configfs-tsm entry %s: %s", path,
 			NO_PROVIDER_HINT);
 	else if (e == EACCES || e == EPERM || e == EROFS)
-		set_err(err, errlen, "cannot create configfs-tsm entry %s: %s (run as root)", path,
+		set_error(err, errlen, "cannot create configfs-tsm entry %s: %s (run as root)", path,
 			strerror(e));
 	else
-		set_err(err, errlen, "cannot create configfs-tsm entry %s: %s", path, strerror(e));
+		set_error(err, errlen, "cannot create configfs-tsm entry %s: %s", path, strerror(e));
 }
 
 static int tsm_entry_create(const char *dir, struct tsm_entry *e, char *err, size_t errlen)
@@ -175,7 +163,7 @@ static int tsm_entry_create(const char *dir, struct tsm_entry *e, char *err, siz
 				 (long)getpid(), c);
 
 		if (n < 0 || (size_t)n >= sizeof(e->path)) {
-			set_err(err, errlen, "configfs-tsm directory path too long: %s", dir);
+			set_error(err, errlen, "configfs-tsm directory path too long: %s", dir);
 			return -1;
 		}
 		if (mkdir(e->path, 0700) == 0) {
@@ -208,12 +196,12 @@ static bool is_outblob(const char *path)
 static void explain_attr(const char *path, const char *what, int e, char *err, size_t errlen)
 {
 	if (e == ENOENT)
-		set_err(err, errlen, "%s does not exist: not a configfs-tsm report entry", path);
+		set_error(err, errlen, "%s does not exist: not a configfs-tsm report entry", path);
 	else if (e == ENXIO || e == EOPNOTSUPP || (e == EINVAL && is_outblob(path)))
-		set_err(err, errlen, "cannot %s %s: %s: %s", what, path, strerror(e),
+		set_error(err, errlen, "cannot %s %s: %s: %s", what, path, strerror(e),
 			NO_PROVIDER_HINT);
 	else
-		set_err(err, errlen, "cannot %s %s: %s", what, path, strerror(e));
+		set_error(err, errlen, "cannot %s %s: %s", what, path, strerror(e));
 }
 
 /* One write of the 64 bytes, then close: configfs hands the data to the provider on close. */
@@ -225,7 +213,7 @@ static int write_inblob(const struct tsm_entry *e, const uint8_t data[64], char 
 	int fd;
 
 	if (attr_path(e, "inblob", path, sizeof(path)) < 0) {
-		set_err(err, errlen, "configfs-tsm entry path too long: %s", e->path);
+		set_error(err, errlen, "configfs-tsm entry path too long: %s", e->path);
 		return -1;
 	}
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -246,7 +234,7 @@ static int write_inblob(const struct tsm_entry *e, const uint8_t data[64], char 
 		return -1;
 	}
 	if (n != QUOTE_REPORT_DATA_SIZE) {
-		set_err(err, errlen, "short write to %s: %zd of %d bytes", path, n,
+		set_error(err, errlen, "short write to %s: %zd of %d bytes", path, n,
 			QUOTE_REPORT_DATA_SIZE);
 		return -1;
 	}
@@ -261,7 +249,7 @@ static int read_attr(const struct tsm_entry *e, const char *attr, size_t max, ch
 	int r;
 
 	if (attr_path(e, attr, path, sizeof(path)) < 0) {
-		set_err(err, errlen, "configfs-tsm entry path too long: %s", e->path);
+		set_error(err, errlen, "configfs-tsm entry path too long: %s", e->path);
 		return -1;
 	}
 	r = read_file_all(path, out, len, max);
@@ -289,7 +277,7 @@ static int read_generation(const struct tsm_entry *e, unsigned long *gen, char *
 		return -1;
 	strip_lf(text, &len);
 	if (parse_uint(text, 0, ULONG_MAX, gen) < 0) {
-		set_err(err, errlen, "%s/generation: not a decimal number: '%.32s'", e->path, text);
+		set_error(err, errlen, "%s/generation: not a decimal number: '%.32s'", e->path, text);
 		return -1;
 	}
 	return 0;
@@ -305,7 +293,7 @@ static int read_provider(const struct tsm_entry *e, char *out, size_t cap, char 
 		return -1;
 	strip_lf(text, &len);
 	if (len == 0 || len >= cap || strlen(text) != len) {
-		set_err(err, errlen, "%s/provider: bad provider name", e->path);
+		set_error(err, errlen, "%s/provider: bad provider name", e->path);
 		return -1;
 	}
 	memcpy(out, text, len + 1);
@@ -321,7 +309,7 @@ static int read_outblob(const struct tsm_entry *e, struct quote_result *r, char 
 	if (read_attr(e, "outblob", QUOTE_MAX_SIZE, &blob, &len, err, errlen) < 0)
 		return -1;
 	if (len == 0) {
-		set_err(err, errlen, "%s/outblob is empty", e->path);
+		set_error(err, errlen, "%s/outblob is empty", e->path);
 		return -1;
 	}
 	r->quote = (uint8_t *)TAKE_PTR(blob);
@@ -371,7 +359,7 @@ static int quote_configfs(const char *dir, const uint8_t rd[64], struct quote_re
 			return 0;
 		}
 	}
-	set_err(err, errlen,
+	set_error(err, errlen,
 		"configfs-tsm entry %s: another writer changed it during each of %d attempts",
 		e.path, TSM_RETRIES + 1);
 fail:
@@ -392,30 +380,30 @@ static int sim_read_rtmr(const char *sim_dir, unsigned idx, uint8_t *val, char *
 	int r = snprintf(path, sizeof(path), "%s/rtmr%u:sha384", sim_dir, idx);
 
 	if (r < 0 || (size_t)r >= sizeof(path)) {
-		set_err(err, errlen, "sim directory path too long: %s", sim_dir);
+		set_error(err, errlen, "sim directory path too long: %s", sim_dir);
 		return -1;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		set_err(err, errlen,
+		set_error(err, errlen,
 			"sim RTMR %s: %s (the sim provider quotes the registers of vtpm-rtmrd "
 			"--rtmr-backend sim with the same --runtime-dir)",
 			path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != SIM_RTMR_SIZE) {
-		set_err(err, errlen, "sim RTMR %s: not a raw %d-byte sha384 value", path,
+		set_error(err, errlen, "sim RTMR %s: not a raw %d-byte sha384 value", path,
 			SIM_RTMR_SIZE);
 		return -1;
 	}
 	if (flock(fd, LOCK_SH) < 0) {
-		set_err(err, errlen, "sim RTMR %s: lock: %s", path, strerror(errno));
+		set_error(err, errlen, "sim RTMR %s: lock: %s", path, strerror(errno));
 		return -1;
 	}
 	n = read_full(fd, val, SIM_RTMR_SIZE);
 	flock(fd, LOCK_UN);
 	if (n != SIM_RTMR_SIZE) {
-		set_err(err, errlen, "sim RTMR %s: %s", path,
+		set_error(err, errlen, "sim RTMR %s: %s", path,
 			n < 0 ? strerror((int)-n) : "short read");
 		return -1;
 	}
@@ -433,7 +421,7 @@ static int quote_sim(const char *runtime_dir, const uint8_t rd[64], struct quote
 
 	if (asprintf(&sim_dir, "%s/sim", runtime_dir) < 0) {
 		sim_dir = NULL;
-		set_err(err, errlen, "out of memory");
+		set_error(err, errlen, "out of memory");
 		return -1;
 	}
 	for (unsigned i = 0; i < SIM_RTMRS; i++)
@@ -469,12 +457,12 @@ int quote_get(const struct quote_provider_config *cfg, const uint8_t report_data
 	case QUOTE_PROVIDER_AUTO:
 		if (check_report_dir(dir, why, sizeof(why)) == 0)
 			return quote_configfs(dir, report_data, out, err, errlen);
-		set_err(err, errlen,
+		set_error(err, errlen,
 			"no quote provider found: %s; auto never picks the sim provider (NO "
 			"SECURITY): name it explicitly (--quote-provider sim) for development",
 			why);
 		return -1;
 	}
-	set_err(err, errlen, "unknown quote provider kind %d", (int)cfg->kind);
+	set_error(err, errlen, "unknown quote provider kind %d", (int)cfg->kind);
 	return -1;
 }

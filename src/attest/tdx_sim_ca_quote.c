@@ -11,6 +11,7 @@
 
 #include "attest/tdx_quote.h"
 #include "attest/tdx_sim_ca_internal.h"
+#include "util.h"
 
 #define SIM_MRTD_SEED "vtpm-rtmr SIM MRTD"
 
@@ -200,26 +201,12 @@ fail:
 	return -1;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int check_args(struct tdx_sim_ca *ca, const uint8_t *reportdata, const void *rtmr,
 		      uint8_t **quote, size_t *len, char *err, size_t errlen)
 {
 	if (ca && reportdata && rtmr && quote && len)
 		return 0;
-	set_err(err, errlen, "sim quote: missing argument");
+	set_error(err, errlen, "sim quote: missing argument");
 	return -1;
 }
 
@@ -229,7 +216,7 @@ int tdx_sim_quote(struct tdx_sim_ca *ca, const uint8_t reportdata[64], const uin
 	if (check_args(ca, reportdata, rtmr, quote, len, err, errlen))
 		return -1;
 	if (build(ca, TDX_QUOTE_V4, TDX_BODY_TD10, reportdata, rtmr, quote, len)) {
-		set_err(err, errlen, "sim quote: signing failed");
+		set_error(err, errlen, "sim quote: signing failed");
 		return -1;
 	}
 	return 0;
@@ -242,12 +229,12 @@ int tdx_sim_quote_v5(struct tdx_sim_ca *ca, uint16_t body_type, const uint8_t re
 	if (check_args(ca, reportdata, rtmr, quote, len, err, errlen))
 		return -1;
 	if (body_type != TDX_BODY_TD10 && body_type != TDX_BODY_TD15) {
-		set_err(err, errlen, "sim quote: unsupported v5 body type %u (want 2 or 3)",
+		set_error(err, errlen, "sim quote: unsupported v5 body type %u (want 2 or 3)",
 			body_type);
 		return -1;
 	}
 	if (build(ca, TDX_QUOTE_V5, body_type, reportdata, rtmr, quote, len)) {
-		set_err(err, errlen, "sim quote: signing failed");
+		set_error(err, errlen, "sim quote: signing failed");
 		return -1;
 	}
 	return 0;

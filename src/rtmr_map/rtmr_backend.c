@@ -37,17 +37,6 @@ const char *rtmr_backend_kind_name(enum rtmr_backend_kind k)
 	return kind_names[k];
 }
 
-void rtmr_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 struct rtmr_backend *rtmr_backend_alloc(const char *name, const struct rtmr_backend_ops *ops)
 {
 	struct rtmr_backend *b = calloc(1, sizeof(*b));
@@ -90,7 +79,7 @@ static int open_auto(const char *dir, const char *dev, struct rtmr_backend **out
 		return rtmr_tdx_sysfs_open(dir, out, err, errlen);
 	if (!path_absent(dev))
 		return rtmr_tdx_ioctl_open(dev, out, err, errlen);
-	rtmr_set_err(err, errlen,
+	set_error(err, errlen,
 		     "no RTMR backend found: neither %s nor %s exists (not a TDX guest, or a "
 		     "kernel without tdx_guest); the software-only 'sim' backend gives no "
 		     "security and must be named explicitly (--rtmr-backend sim)",
@@ -116,7 +105,7 @@ int rtmr_backend_open(const struct rtmr_backend_config *cfg, struct rtmr_backend
 	case RTMR_BACKEND_SIM:
 		return rtmr_sim_open(run, out, err, errlen);
 	}
-	rtmr_set_err(err, errlen, "unknown RTMR backend kind %d", (int)cfg->kind);
+	set_error(err, errlen, "unknown RTMR backend kind %d", (int)cfg->kind);
 	return -EINVAL;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 
 #include "rtmr_map/rtmr_backend.h"
+#include "util.h"
 
 struct rtmr_backend_ops {
 	int (*read)(struct rtmr_backend *b, unsigned idx, uint8_t *val);
@@ -29,8 +30,6 @@ struct rtmr_backend {
 
 /* rtmr_backend.c */
 struct rtmr_backend *rtmr_backend_alloc(const char *name, const struct rtmr_backend_ops *ops);
-void rtmr_set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 static inline void rtmr_backend_closep(struct rtmr_backend **b)
 {

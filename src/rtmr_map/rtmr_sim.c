@@ -121,14 +121,14 @@ static int sim_open_reg(struct rtmr_backend *b, unsigned idx, char *err, size_t 
 
 	r = sim_path(b, idx, path, sizeof(path));
 	if (r < 0) {
-		rtmr_set_err(err, errlen, "sim register path too long under %s", b->dir);
+		set_error(err, errlen, "sim register path too long under %s", b->dir);
 		return r;
 	}
 	b->reg[idx].alg = alg;
 	b->reg[idx].fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (b->reg[idx].fd < 0 || fstat(b->reg[idx].fd, &st) < 0) {
 		r = -errno;
-		rtmr_set_err(err, errlen, "cannot open sim register %s: %s", path, strerror(-r));
+		set_error(err, errlen, "cannot open sim register %s: %s", path, strerror(-r));
 		return r;
 	}
 	if (st.st_size == 0)
@@ -136,7 +136,7 @@ static int sim_open_reg(struct rtmr_backend *b, unsigned idx, char *err, size_t 
 	else
 		r = (size_t)st.st_size == alg->size ? 0 : -EIO;
 	if (r < 0)
-		rtmr_set_err(err, errlen, "sim register %s: %s", path,
+		set_error(err, errlen, "sim register %s: %s", path,
 			     r == -EIO ? "not a raw " SIM_HASH " value" : strerror(-r));
 	return r;
 }
@@ -149,12 +149,12 @@ int rtmr_sim_open(const char *runtime_dir, struct rtmr_backend **out, char *err,
 	if (!b || asprintf(&b->dir, "%s/sim", runtime_dir) < 0) {
 		if (b)
 			b->dir = NULL;
-		rtmr_set_err(err, errlen, "out of memory");
+		set_error(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	r = mkdir_p(b->dir, 0700);
 	if (r < 0) {
-		rtmr_set_err(err, errlen, "cannot create %s: %s", b->dir, strerror(-r));
+		set_error(err, errlen, "cannot create %s: %s", b->dir, strerror(-r));
 		return r;
 	}
 	for (unsigned i = 0; i < SIM_NUM_RTMRS; i++) {

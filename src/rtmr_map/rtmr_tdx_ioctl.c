@@ -106,17 +106,17 @@ int rtmr_tdx_ioctl_open(const char *dev, struct rtmr_backend **out, char *err, s
 	int r;
 
 	if (!b) {
-		rtmr_set_err(err, errlen, "out of memory");
+		set_error(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	b->dev_fd = open(dev, O_RDWR | O_CLOEXEC);
 	if (b->dev_fd < 0) {
 		r = -errno;
 		if (r == -ENOENT || r == -ENXIO || r == -ENODEV)
-			rtmr_set_err(err, errlen, "no TDX guest device at %s (not a TDX guest, or "
+			set_error(err, errlen, "no TDX guest device at %s (not a TDX guest, or "
 				     "tdx_guest driver not loaded): %s", dev, strerror(-r));
 		else
-			rtmr_set_err(err, errlen, "cannot open %s: %s", dev, strerror(-r));
+			set_error(err, errlen, "cannot open %s: %s", dev, strerror(-r));
 		return r;
 	}
 	for (unsigned i = 0; i < RTMR_TDX_NUM_RTMRS; i++)

@@ -102,7 +102,7 @@ static int add_reg(struct rtmr_backend *b, int dfd, const char *dir, const char 
 		return 0;
 	}
 	if (b->reg[idx].alg) {
-		rtmr_set_err(err, errlen,
+		set_error(err, errlen,
 			     "%s: two files for measurement register %u (%s and another)", dir,
 			     idx, name);
 		return -EEXIST;
@@ -110,7 +110,7 @@ static int add_reg(struct rtmr_backend *b, int dfd, const char *dir, const char 
 	fd = openat(dfd, name, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		rtmr_set_err(err, errlen, "cannot open %s/%s: %s", dir, name, strerror(-r));
+		set_error(err, errlen, "cannot open %s/%s: %s", dir, name, strerror(-r));
 		return r;
 	}
 	b->reg[idx].fd = fd;
@@ -141,13 +141,13 @@ static int scan_dir(struct rtmr_backend *b, DIR *d, const char *dir, char *err, 
 	}
 	if (errno) {
 		r = -errno;
-		rtmr_set_err(err, errlen, "cannot read %s: %s", dir, strerror(-r));
+		set_error(err, errlen, "cannot read %s: %s", dir, strerror(-r));
 		return r;
 	}
 	for (unsigned i = 0; i < RTMR_MAX; i++)
 		any |= b->reg[i].alg != NULL;
 	if (!any) {
-		rtmr_set_err(err, errlen,
+		set_error(err, errlen,
 			     "no measurement registers (rtmr<N>:<hash> or rem<N>:<hash>) in %s",
 			     dir);
 		return -ENOENT;
@@ -164,17 +164,17 @@ int rtmr_tdx_sysfs_open(const char *dir, struct rtmr_backend **out, char *err, s
 	if (!d) {
 		r = -errno;
 		if (r == -ENOENT || r == -ENOTDIR)
-			rtmr_set_err(err, errlen,
+			set_error(err, errlen,
 				     "no TDX measurement registers at %s (needs Linux >= 6.16 with "
 				     "tdx_guest)",
 				     dir);
 		else
-			rtmr_set_err(err, errlen, "cannot open %s: %s", dir, strerror(-r));
+			set_error(err, errlen, "cannot open %s: %s", dir, strerror(-r));
 		return r;
 	}
 	b = rtmr_backend_alloc("tdx-sysfs", &sysfs_ops);
 	if (!b) {
-		rtmr_set_err(err, errlen, "out of memory");
+		set_error(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	r = scan_dir(b, d, dir, err, errlen);
