@@ -108,6 +108,21 @@ static int setup_ek(struct daemon *d, char *err, size_t errlen)
 	return mirror_record_ek(d->mirror, ek.sha256, err, errlen);
 }
 
+/* vtpm-rtmr attest takes its default quote provider from the daemon's configuration. */
+static int record_quote_provider(struct daemon *d, char *err, size_t errlen)
+{
+	_cleanup_free_ char *path = NULL;
+	const char *qp = d->opts->quote_provider ? d->opts->quote_provider : "auto";
+	int r;
+
+	if (asprintf(&path, "%s/quote-provider", d->runtime_dir) < 0)
+		return -1;
+	r = write_file_atomic(path, qp, strlen(qp), 0644);
+	if (r < 0)
+		return set_error(err, errlen, "cannot write %s: %s", path, strerror(-r));
+	return 0;
+}
+
 static int setup_engine(struct daemon *d, char *err, size_t errlen)
 {
 	bool manufactured;
@@ -274,6 +289,7 @@ int daemon_run(const struct daemon_options *opts)
 	d.runtime_dir = opts->runtime_dir ? opts->runtime_dir : DEFAULT_RUNTIME_DIR;
 	service_init(&d.svc, NULL);
 	if (setup_signals(&d, err, sizeof(err)) < 0 || setup_dirs(&d, err, sizeof(err)) < 0 ||
+	    record_quote_provider(&d, err, sizeof(err)) < 0 ||
 	    setup_mirror(&d, err, sizeof(err)) < 0 || setup_engine(&d, err, sizeof(err)) < 0)
 		goto out;
 	d.svc.mirror = d.mirror;

@@ -21,6 +21,7 @@ enum opt_id {
 	OPT_RTMR_DIR,
 	OPT_VTPMX,
 	OPT_EK_TYPE,
+	OPT_QUOTE_PROVIDER,
 	OPT_IMA_BRIDGE,
 	OPT_IMA_LIST,
 	OPT_IMA_POLL_MS,
@@ -43,6 +44,7 @@ static const struct option long_opts[] = {
 	{ "rtmr-dir", required_argument, NULL, OPT_RTMR_DIR },
 	{ "vtpmx", required_argument, NULL, OPT_VTPMX },
 	{ "ek-type", required_argument, NULL, OPT_EK_TYPE },
+	{ "quote-provider", required_argument, NULL, OPT_QUOTE_PROVIDER },
 	{ "ima-bridge", required_argument, NULL, OPT_IMA_BRIDGE },
 	{ "ima-list", required_argument, NULL, OPT_IMA_LIST },
 	{ "ima-poll-ms", required_argument, NULL, OPT_IMA_POLL_MS },
@@ -82,6 +84,7 @@ void options_free(struct daemon_options *o)
 	free(o->rtmr_dir);
 	free(o->vtpmx);
 	free(o->ima_list);
+	free(o->quote_provider);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -160,6 +163,11 @@ static int apply(struct daemon_options *o, int id, const char *val, char *err, s
 			return 0;
 		}
 		snprintf(err, errlen, "invalid ima-poll-ms '%s' (10..3600000)", val);
+		return -1;
+	case OPT_QUOTE_PROVIDER:
+		if (!strcmp(val, "auto") || !strcmp(val, "configfs-tsm") || !strcmp(val, "sim"))
+			return set_string(&o->quote_provider, val);
+		snprintf(err, errlen, "invalid quote-provider '%s' (auto, configfs-tsm, sim)", val);
 		return -1;
 	case OPT_IMA_LIST:
 		return set_path(&o->ima_list, val, "ima-list", err, errlen);
@@ -354,6 +362,9 @@ void options_usage(FILE *f)
 	      "                        the Endorsement Key bound in attestation (default rsa2048,\n"
 	      "                        TCG template L-1 at 0x81010001; L-2 at 0x8101000a; H-3 at\n"
 	      "                        0x81010016)\n"
+	      "  --quote-provider auto|configfs-tsm|sim\n"
+	      "                        where vtpm-rtmr attest gets TEE quotes by default\n"
+	      "                        (recorded in <runtime-dir>/quote-provider)\n"
 	      "\n"
 	      "IMA:\n"
 	      "  --ima-bridge auto|on|off\n"

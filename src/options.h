@@ -33,6 +33,7 @@ struct daemon_options {
 	char *vtpmx;       /* the vtpm_proxy control device */
 	enum ek_type ek_type;
 	enum ima_bridge_mode ima_bridge;
+	char *quote_provider; /* NULL: auto; recorded for vtpm-rtmr attest */
 	char *ima_list;    /* NULL: /sys/kernel/security/ima/binary_runtime_measurements */
 	unsigned ima_poll_ms;
 	enum log_level log_level;

@@ -62,14 +62,29 @@ static int read_ek(const struct tool_options *o, struct evidence *e)
 	return 0;
 }
 
+/* --quote-provider, else the daemon's (<runtime-dir>/quote-provider), else auto. */
+static const char *provider_name(const struct tool_options *o, char *buf, size_t cap)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	size_t len;
+
+	if (o->quote_provider)
+		return o->quote_provider;
+	if (asprintf(&path, "%s/quote-provider", o->runtime_dir) < 0 ||
+	    read_file_all(path, &text, &len, cap - 1) < 0)
+		return "auto";
+	snprintf(buf, cap, "%.*s", (int)strcspn(text, "\n"), text);
+	return buf;
+}
+
 static int get_quote(const struct tool_options *o, struct evidence *e)
 {
 	struct quote_provider_config cfg = { .configfs_dir = o->configfs_dir,
 					     .runtime_dir = o->runtime_dir };
 	struct quote_result q = { 0 };
-	char err[512];
+	char err[512], name[32];
 
-	if (quote_provider_kind_parse(o->quote_provider ? o->quote_provider : "auto", &cfg.kind)) {
+	if (quote_provider_kind_parse(provider_name(o, name, sizeof(name)), &cfg.kind)) {
 		fprintf(stderr, "vtpm-rtmr: invalid --quote-provider (auto, configfs-tsm, sim)\n");
 		return -1;
 	}

@@ -169,6 +169,17 @@ for spec in "ecc-p256 ecc 0x8101000a" "ecc-p384 ecc384 0x81010016"; do
 	check "--ek-type $1: daemon stops cleanly" stop_daemon
 done
 
+# the daemon's --quote-provider is attest's default
+P=$(free_port_pair)
+start_daemon "$T_DIR/d-qp.log" --runtime-dir "$T_DIR/run-qp" --port "$P" --rtmr-backend sim \
+	--quote-provider sim || fail "daemon start --quote-provider sim"
+check_eq "the daemon records its quote provider" sim "$(cat "$T_DIR/run-qp/quote-provider")"
+check "attest without --quote-provider uses the daemon's" "$TOOL" --runtime-dir "$T_DIR/run-qp" \
+	attest --nonce "$NONCE" --out "$T_DIR/ev-qp.json"
+check "the evidence names the sim provider" grep -q '"provider": *"sim"' "$T_DIR/ev-qp.json"
+check "daemon stops cleanly (quote provider)" stop_daemon
+check_fails "an invalid --quote-provider is a usage error" "$DAEMON" --quote-provider tpm
+
 check_fails "verify without --evidence is a usage error" "$TOOL" verify --nonce 00
 check_fails "attest without a daemon's runtime dir fails" "$TOOL" --runtime-dir "$T_DIR/none" \
 	attest --nonce 00 --quote-provider sim

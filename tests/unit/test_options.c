@@ -52,7 +52,8 @@ static void test_all_options(void **state)
 	assert_int_equal(parse(&o, err, sizeof(err), "--transport", "socket", "--port", "4000",
 			       "--bind", "0.0.0.0", "--state-dir", "/s", "--runtime-dir", "/r",
 			       "--map", "/m", "--rtmr-backend", "tdx-sysfs", "--rtmr-dir", "/d",
-			       "--log-level", "debug", "--unix", "/u", "--vtpmx", "/v", NULL),
+			       "--log-level", "debug", "--unix", "/u", "--vtpmx", "/v",
+			       "--quote-provider", "sim", NULL),
 			 0);
 	assert_int_equal(o.transport, TRANSPORT_SOCKET);
 	assert_int_equal(o.port, 4000);
@@ -65,6 +66,7 @@ static void test_all_options(void **state)
 	assert_int_equal(o.log_level, LOG_LVL_DEBUG);
 	assert_string_equal(o.unix_path, "/u");
 	assert_string_equal(o.vtpmx, "/v");
+	assert_string_equal(o.quote_provider, "sim");
 	options_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), "--port=7", "--transport=vtpm-proxy", NULL), 0);
 	assert_int_equal(o.port, 7);
@@ -96,6 +98,7 @@ static void test_bad_args(void **state)
 	expect_error("unknown option", "--nope", NULL);
 	expect_error("unexpected argument", "extra", NULL);
 	expect_error("must not be empty", "--state-dir", "");
+	expect_error("invalid quote-provider", "--quote-provider", "tpm");
 }
 
 static void test_help_version(void **state)
