@@ -23,52 +23,9 @@
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-struct tmp {
-	char root[64];
-};
+#define TMPDIR_PREFIX "/tmp/test_rtmr_backend"
+#include "tmpdir_fixture.h"
 
-static int setup_tmp(void **state)
-{
-	struct tmp *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return -1;
-	strcpy(t->root, "/tmp/test_rtmr_backend.XXXXXX");
-	if (!mkdtemp(t->root)) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-	struct tmp *t = *state;
-	char cmd[128];
-	int r;
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->root);
-	r = system(cmd);
-	free(t);
-	return r == 0 ? 0 : -1;
-}
-
-static void path_join(char *out, const char *a, const char *b)
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s", a, b);
-
-	assert_true(n > 0 && n < PATH_MAX);
-}
-
-static void write_bytes(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
 
 /* Overwrite the start of an existing file in place (same inode), like a foreign extend. */
 static void poke_bytes(const char *path, const void *data, size_t len)
