@@ -49,7 +49,7 @@ static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size
 			  char *why, size_t whylen)
 {
 	struct mirror_log *l = &m->logs[idx];
-	uint8_t digest[HASH_MAX_SIZE];
+	uint8_t digest[HASH_MAX_SIZE], next[HASH_MAX_SIZE];
 	int r;
 
 	if (m->failed) {
@@ -57,7 +57,9 @@ static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size
 		return -1;
 	}
 	m->failed = true; /* until this record is fully mirrored */
-	if (hash_digest(l->alg, line, len, digest) < 0) {
+	memcpy(next, l->expected, l->alg->size);
+	if (hash_digest(l->alg, line, len, digest) < 0 ||
+	    hash_extend(l->alg, next, digest, l->alg->size) < 0) {
 		snprintf(why, whylen, "cannot hash a record for RTMR%u", idx);
 		return -1;
 	}
@@ -72,15 +74,14 @@ static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size
 			 "log append and RTMR extend");
 		raise(SIGKILL);
 	}
-	r = rtmr_backend_extend(m->backend, idx, digest);
+	r = rtmr_backend_extend_known(m->backend, idx, digest, l->expected, next);
 	if (r < 0) {
 		snprintf(why, whylen, "extending RTMR%u through %s failed: %s (the record is in "
 			 "%s; a restart rolls it forward)", idx, rtmr_backend_name(m->backend),
 			 strerror(-r), l->path);
 		return -1;
 	}
-	if (hash_extend(l->alg, l->expected, digest, l->alg->size) < 0)
-		return -1;
+	memcpy(l->expected, next, l->alg->size);
 	m->failed = false;
 	return 0;
 }

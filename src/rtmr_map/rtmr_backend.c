@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,9 +56,12 @@ void rtmr_backend_close(struct rtmr_backend *b)
 {
 	if (!b)
 		return;
-	for (unsigned i = 0; i < RTMR_MAX; i++)
+	for (unsigned i = 0; i < RTMR_MAX; i++) {
+		if (b->reg[i].map)
+			munmap(b->reg[i].map, b->reg[i].alg->size);
 		if (b->reg[i].fd >= 0)
 			close(b->reg[i].fd);
+	}
 	if (b->dev_fd >= 0)
 		close(b->dev_fd);
 	free(b->dir);
@@ -136,4 +140,14 @@ int rtmr_backend_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *dig
 	if (!rtmr_backend_has(b, idx))
 		return -ENOENT;
 	return b->ops->extend(b, idx, digest);
+}
+
+int rtmr_backend_extend_known(struct rtmr_backend *b, unsigned idx, const uint8_t *digest,
+			      const uint8_t *old, const uint8_t *new)
+{
+	if (!rtmr_backend_has(b, idx))
+		return -ENOENT;
+	if (!b->ops->extend_known)
+		return b->ops->extend(b, idx, digest);
+	return b->ops->extend_known(b, idx, digest, old, new);
 }

@@ -53,5 +53,13 @@ const struct hash_alg *rtmr_backend_alg(const struct rtmr_backend *b, unsigned i
 int rtmr_backend_read(struct rtmr_backend *b, unsigned idx, uint8_t *val);
 /* new = H(old || digest), digest alg->size bytes. 0 or -errno. */
 int rtmr_backend_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *digest);
+/*
+ * The same extend when the caller knows the outcome: `old` is the value it last read and
+ * `new` = H(old || digest), already computed. A backend whose registers are plain values
+ * (sim) stores `new` if the register still holds `old` instead of hashing again; the others
+ * extend by `digest` as rtmr_backend_extend does. 0 or -errno.
+ */
+int rtmr_backend_extend_known(struct rtmr_backend *b, unsigned idx, const uint8_t *digest,
+			      const uint8_t *old, const uint8_t *new);
 
 #endif

@@ -12,11 +12,15 @@
 struct rtmr_backend_ops {
 	int (*read)(struct rtmr_backend *b, unsigned idx, uint8_t *val);
 	int (*extend)(struct rtmr_backend *b, unsigned idx, const uint8_t *digest);
+	/* optional: rtmr_backend_extend_known(); NULL = use extend */
+	int (*extend_known)(struct rtmr_backend *b, unsigned idx, const uint8_t *digest,
+			    const uint8_t *old, const uint8_t *new);
 };
 
 struct rtmr_reg {
 	const struct hash_alg *alg; /* NULL: register absent */
 	int fd;                     /* register file (tdx-sysfs, sim), else -1 */
+	uint8_t *map;               /* sim: the file mapped shared (alg->size bytes), else NULL */
 };
 
 struct rtmr_backend {

@@ -1,17 +1,27 @@
 // SPDX-License-Identifier: MIT
 /*
  * sim backend: software registers in <runtime_dir>/sim/rtmr<N>:sha384, each file holding the
- * raw value. Extend re-reads the file (others may change it), computes H(old || digest) and
- * writes the result back in place. For development and tests only: it gives no security.
+ * raw value. For development and tests only: it gives no security.
+ *
+ * Each register file is mapped shared into memory, so reading and extending a register costs
+ * no system call, while everybody else keeps seeing (and may change) the file: a write of the
+ * 48 bytes at offset 0 by another process is what the next read or extend sees, as with the
+ * sysfs files. A register file truncated under the running daemon faults on access (SIGBUS);
+ * that access is guarded and fails with -EIO, so the mirror fails closed instead of the daemon
+ * crashing. A file replaced (renamed over) while the daemon runs is not followed: the daemon
+ * keeps the register it opened until it is restarted.
  */
 #include "rtmr_map/rtmr_backend_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +31,88 @@
 #define SIM_NUM_RTMRS 4
 #define SIM_HASH "sha384"
 
+/* The access in progress on this thread, if any: where a SIGBUS on a mapping returns to. */
+static __thread sigjmp_buf *sim_guard;
+
+static void sim_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	if (sim_guard)
+		siglongjmp(*sim_guard, 1);
+	signal(sig, SIG_DFL); /* not a register access: fault again, as without this handler */
+}
+
+static int sim_install_sigbus_guard(void)
+{
+	struct sigaction sa = {
+		.sa_sigaction = sim_sigbus,
+		/* not deferred: the jump out of the handler must leave SIGBUS unblocked */
+		.sa_flags = SA_SIGINFO | SA_NODEFER,
+	};
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGBUS, &sa, NULL) < 0 ? -errno : 0;
+}
+
+/* Copy to or from a register mapping; -EIO if the file was truncated underneath. */
+static int sim_copy(void *dst, const void *src, size_t n)
+{
+	sigjmp_buf env;
+
+	if (sigsetjmp(env, 0)) {
+		sim_guard = NULL;
+		return -EIO;
+	}
+	sim_guard = &env;
+	atomic_signal_fence(memory_order_seq_cst);
+	memcpy(dst, src, n);
+	atomic_signal_fence(memory_order_seq_cst);
+	sim_guard = NULL;
+	return 0;
+}
+
+static int sim_read(struct rtmr_backend *b, unsigned idx, uint8_t *val)
+{
+	return sim_copy(val, b->reg[idx].map, b->reg[idx].alg->size);
+}
+
+static int sim_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *digest)
+{
+	const struct hash_alg *alg = b->reg[idx].alg;
+	uint8_t val[HASH_MAX_SIZE];
+	int r;
+
+	r = sim_read(b, idx, val);
+	if (r < 0)
+		return r;
+	if (hash_extend(alg, val, digest, alg->size) < 0)
+		return -EIO;
+	return sim_copy(b->reg[idx].map, val, alg->size);
+}
+
+/* The mirror knows the new value: store it unless someone changed the register meanwhile. */
+static int sim_extend_known(struct rtmr_backend *b, unsigned idx, const uint8_t *digest,
+			    const uint8_t *old, const uint8_t *new)
+{
+	size_t size = b->reg[idx].alg->size;
+	uint8_t cur[HASH_MAX_SIZE];
+	int r;
+
+	r = sim_read(b, idx, cur);
+	if (r < 0)
+		return r;
+	if (memcmp(cur, old, size) != 0)
+		return sim_extend(b, idx, digest);
+	return sim_copy(b->reg[idx].map, new, size);
+}
+
+static const struct rtmr_backend_ops sim_ops = {
+	.read = sim_read,
+	.extend = sim_extend,
+	.extend_known = sim_extend_known,
+};
+
 static int sim_path(const struct rtmr_backend *b, unsigned idx, char *path, size_t cap)
 {
 	int n = snprintf(path, cap, "%s/rtmr%u:%s", b->dir, idx, SIM_HASH);
@@ -28,95 +120,25 @@ static int sim_path(const struct rtmr_backend *b, unsigned idx, char *path, size
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
-/* Tests may replace a register file rather than rewrite it in place: follow the path. */
-static int sim_follow(struct rtmr_backend *b, unsigned idx)
+/* A register file holds exactly the value: create it all-zero, else check its size. */
+static int sim_check_size(struct rtmr_backend *b, unsigned idx)
 {
-	struct stat now, cur;
-	char path[PATH_MAX];
-	int fd, r;
+	uint8_t zero[HASH_MAX_SIZE] = { 0 };
+	struct stat st;
 
-	r = sim_path(b, idx, path, sizeof(path));
-	if (r < 0)
-		return r;
-	if (stat(path, &now) < 0 || fstat(b->reg[idx].fd, &cur) < 0)
+	if (fstat(b->reg[idx].fd, &st) < 0)
 		return -errno;
-	if (now.st_dev == cur.st_dev && now.st_ino == cur.st_ino)
-		return 0;
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	close(b->reg[idx].fd);
-	b->reg[idx].fd = fd;
-	return 0;
+	if (st.st_size == 0)
+		return rtmr_reg_file_write(b, idx, zero);
+	return (size_t)st.st_size == b->reg[idx].alg->size ? 0 : -EBADMSG;
 }
 
-/* A register file must hold exactly the value: nothing more, nothing less. */
-static int sim_read_value(struct rtmr_backend *b, unsigned idx, uint8_t *val)
-{
-	size_t size = b->reg[idx].alg->size;
-	uint8_t buf[HASH_MAX_SIZE + 1];
-	ssize_t n;
-
-	/* one pread of one byte more than the value tells a wrong size too */
-	do {
-		n = pread(b->reg[idx].fd, buf, size + 1, 0);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != size)
-		return -EIO;
-	memcpy(val, buf, size);
-	return 0;
-}
-
-static int sim_read(struct rtmr_backend *b, unsigned idx, uint8_t *val)
-{
-	int r = sim_follow(b, idx);
-
-	return r < 0 ? r : sim_read_value(b, idx, val);
-}
-
-static int sim_extend_locked(struct rtmr_backend *b, unsigned idx, const uint8_t *digest)
-{
-	const struct hash_alg *alg = b->reg[idx].alg;
-	uint8_t val[HASH_MAX_SIZE];
-	int r;
-
-	r = sim_read_value(b, idx, val);
-	if (r < 0)
-		return r;
-	if (hash_extend(alg, val, digest, alg->size) < 0)
-		return -EIO;
-	return rtmr_reg_file_write(b, idx, val);
-}
-
-static int sim_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *digest)
-{
-	int fd, r;
-
-	r = sim_follow(b, idx);
-	if (r < 0)
-		return r;
-	fd = b->reg[idx].fd;
-	if (flock(fd, LOCK_EX) < 0)
-		return -errno;
-	r = sim_extend_locked(b, idx, digest);
-	flock(fd, LOCK_UN);
-	return r;
-}
-
-static const struct rtmr_backend_ops sim_ops = {
-	.read = sim_read,
-	.extend = sim_extend,
-};
-
-/* Open (creating as all-zero if absent) one register file. */
+/* Open (creating as all-zero if absent) and map one register file. */
 static int sim_open_reg(struct rtmr_backend *b, unsigned idx, char *err, size_t errlen)
 {
 	const struct hash_alg *alg = hash_alg_by_name(SIM_HASH);
-	uint8_t zero[HASH_MAX_SIZE] = { 0 };
 	char path[PATH_MAX];
-	struct stat st;
+	void *map;
 	int r;
 
 	r = sim_path(b, idx, path, sizeof(path));
@@ -126,19 +148,20 @@ static int sim_open_reg(struct rtmr_backend *b, unsigned idx, char *err, size_t 
 	}
 	b->reg[idx].alg = alg;
 	b->reg[idx].fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (b->reg[idx].fd < 0 || fstat(b->reg[idx].fd, &st) < 0) {
-		r = -errno;
-		set_error(err, errlen, "cannot open sim register %s: %s", path, strerror(-r));
+	r = b->reg[idx].fd < 0 ? -errno : sim_check_size(b, idx);
+	if (r < 0) {
+		set_error(err, errlen, "sim register %s: %s", path,
+			  r == -EBADMSG ? "not a raw " SIM_HASH " value" : strerror(-r));
 		return r;
 	}
-	if (st.st_size == 0)
-		r = rtmr_reg_file_write(b, idx, zero);
-	else
-		r = (size_t)st.st_size == alg->size ? 0 : -EIO;
-	if (r < 0)
-		set_error(err, errlen, "sim register %s: %s", path,
-			     r == -EIO ? "not a raw " SIM_HASH " value" : strerror(-r));
-	return r;
+	map = mmap(NULL, alg->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->reg[idx].fd, 0);
+	if (map == MAP_FAILED) {
+		r = -errno;
+		set_error(err, errlen, "cannot map sim register %s: %s", path, strerror(-r));
+		return r;
+	}
+	b->reg[idx].map = map;
+	return 0;
 }
 
 int rtmr_sim_open(const char *runtime_dir, struct rtmr_backend **out, char *err, size_t errlen)
@@ -161,6 +184,11 @@ int rtmr_sim_open(const char *runtime_dir, struct rtmr_backend **out, char *err,
 		r = sim_open_reg(b, i, err, errlen);
 		if (r < 0)
 			return r;
+	}
+	r = sim_install_sigbus_guard();
+	if (r < 0) {
+		set_error(err, errlen, "cannot install the SIGBUS handler: %s", strerror(-r));
+		return r;
 	}
 	log_warn("RTMR backend 'sim': software-only registers in %s give NO security; "
 		 "for development and tests only",

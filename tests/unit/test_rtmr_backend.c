@@ -248,22 +248,56 @@ static void test_sim_foreign_change(void **state)
 	assert_int_equal(rtmr_backend_read(b, 1, val), 0);
 	assert_memory_equal(val, expect, SHA384_LEN);
 
-	/* ... or replaces the file (new inode): followed as well. */
-	path_join(tmp, t->root, "sim/new");
+	/* A register truncated under the daemon: reads and extends fail (no crash) ... */
+	assert_int_equal(truncate(reg, 0), 0);
+	assert_int_equal(rtmr_backend_read(b, 1, val), -EIO);
+	assert_int_equal(rtmr_backend_extend(b, 1, d), -EIO);
+	assert_int_equal(read_bytes(reg, val, sizeof(val)), 0);
+	/* ... and work again once the file holds a value again. */
 	fill(foreign, sizeof(foreign), 33);
-	write_bytes(tmp, foreign, sizeof(foreign));
-	assert_int_equal(rename(tmp, reg), 0);
+	poke_bytes(reg, foreign, sizeof(foreign));
 	assert_int_equal(rtmr_backend_extend(b, 1, d), 0);
 	memcpy(expect, foreign, SHA384_LEN);
 	ref_extend384(expect, d);
 	assert_int_equal(read_bytes(reg, val, sizeof(val)), SHA384_LEN);
 	assert_memory_equal(val, expect, SHA384_LEN);
 
-	/* A register file of the wrong size is an error, not silently used. */
-	write_bytes(reg, foreign, 47);
-	assert_int_equal(rtmr_backend_read(b, 1, val), -EIO);
-	assert_int_equal(rtmr_backend_extend(b, 1, d), -EIO);
-	assert_int_equal(read_bytes(reg, val, sizeof(val)), 47);
+	/* A file renamed over the register is not followed: the opened register is kept. */
+	path_join(tmp, t->root, "sim/new");
+	fill(foreign, sizeof(foreign), 44);
+	write_bytes(tmp, foreign, sizeof(foreign));
+	assert_int_equal(rename(tmp, reg), 0);
+	assert_int_equal(rtmr_backend_read(b, 1, val), 0);
+	assert_memory_equal(val, expect, SHA384_LEN);
+	rtmr_backend_close(b);
+}
+
+/* extend_known stores the caller's value only while the register holds the caller's `old`. */
+static void test_sim_extend_known(void **state)
+{
+	struct tmp *t = *state;
+	struct rtmr_backend *b = open_sim(t->root);
+	uint8_t d[SHA384_LEN], old[SHA384_LEN] = { 0 }, next[SHA384_LEN], val[SHA384_LEN];
+	uint8_t foreign[SHA384_LEN], expect[SHA384_LEN];
+	char reg[PATH_MAX];
+
+	fill(d, sizeof(d), 7);
+	memcpy(next, old, SHA384_LEN);
+	ref_extend384(next, d);
+	assert_int_equal(rtmr_backend_extend_known(b, 3, d, old, next), 0);
+	assert_int_equal(rtmr_backend_read(b, 3, val), 0);
+	assert_memory_equal(val, next, SHA384_LEN);
+
+	/* Changed by someone else since the caller looked: extended from what is there. */
+	path_join(reg, t->root, "sim/rtmr3:sha384");
+	fill(foreign, sizeof(foreign), 77);
+	poke_bytes(reg, foreign, sizeof(foreign));
+	assert_int_equal(rtmr_backend_extend_known(b, 3, d, next, old), 0);
+	memcpy(expect, foreign, SHA384_LEN);
+	ref_extend384(expect, d);
+	assert_int_equal(read_bytes(reg, val, sizeof(val)), SHA384_LEN);
+	assert_memory_equal(val, expect, SHA384_LEN);
+	assert_int_equal(rtmr_backend_extend_known(b, 9, d, old, next), -ENOENT);
 	rtmr_backend_close(b);
 }
 
@@ -680,6 +714,7 @@ int main(void)
 		T(test_sim_open_layout_and_warning),
 		T(test_sim_extend_chain),
 		T(test_sim_foreign_change),
+		T(test_sim_extend_known),
 		T(test_sim_bad_existing_file),
 		T(test_sysfs_discovery_and_read),
 		T(test_sysfs_extend_is_one_write_at_zero),
