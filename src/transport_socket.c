@@ -26,7 +26,7 @@ struct conn {
 	int fd;
 	bool ctrl;
 	size_t len;
-	uint8_t buf[CONN_BUF];
+	uint8_t *buf; /* CONN_BUF bytes while the connection is open and has sent something */
 };
 
 struct socket_transport {
@@ -189,9 +189,11 @@ void socket_transport_close(struct socket_transport *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < MAX_CONNS; i++)
+	for (size_t i = 0; i < MAX_CONNS; i++) {
 		if (t->conns[i].fd >= 0)
 			close(t->conns[i].fd);
+		free(t->conns[i].buf);
+	}
 	if (t->data_listen >= 0)
 		close(t->data_listen);
 	if (t->ctrl_listen >= 0)
@@ -213,6 +215,8 @@ static void conn_close(struct conn *c)
 	close(c->fd);
 	c->fd = -1;
 	c->len = 0;
+	free(c->buf);
+	c->buf = NULL;
 }
 
 static int conn_send(struct conn *c, const uint8_t *buf, size_t len)
@@ -238,22 +242,23 @@ static int conn_send(struct conn *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-static void accept_conn(struct socket_transport *t, int lfd, bool ctrl)
+static struct conn *accept_conn(struct socket_transport *t, int lfd, bool ctrl)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
-		return;
+		return NULL;
 	for (size_t i = 0; i < MAX_CONNS; i++) {
 		if (t->conns[i].fd < 0) {
 			t->conns[i].fd = fd;
 			t->conns[i].ctrl = ctrl;
 			t->conns[i].len = 0;
-			return;
+			return &t->conns[i];
 		}
 	}
 	log_warn("too many client connections (%d); refusing one", MAX_CONNS);
 	close(fd);
+	return NULL;
 }
 
 /* Returns false when the connection must be closed. */
@@ -309,15 +314,30 @@ static bool conn_readable(struct conn *c, struct service *svc, bool *terminate)
 {
 	ssize_t n;
 
-	if (c->len == sizeof(c->buf))
+	/* allocated per connection: MAX_CONNS idle buffers would cost 128 kB of RSS */
+	if (!c->buf && !(c->buf = malloc(CONN_BUF)))
+		return false;
+	if (c->len == CONN_BUF)
 		return false; /* cannot happen for well-formed input: frames are checked first */
-	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+	n = recv(c->fd, c->buf + c->len, CONN_BUF - c->len, 0);
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
 	if (n == 0)
 		return false;
 	c->len += (size_t)n;
 	return c->ctrl ? ctrl_process(c, svc, terminate) : data_process(c, svc);
+}
+
+/*
+ * A TCTI connects for every command and sends it at once: read it right after accept4()
+ * rather than after another round through poll() (nothing there yet: recv says EAGAIN).
+ */
+static void accept_data(struct socket_transport *t, struct service *svc, bool *terminate)
+{
+	struct conn *c = accept_conn(t, t->data_listen, false);
+
+	if (c && !conn_readable(c, svc, terminate))
+		conn_close(c);
 }
 
 static size_t fill_pollfds(struct socket_transport *t, struct pollfd *p, int stop_fd)
@@ -349,7 +369,7 @@ int socket_transport_run(struct socket_transport *t, struct service *svc, int st
 		if (p[0].revents)
 			break;
 		if (p[1].revents & POLLIN)
-			accept_conn(t, t->data_listen, false);
+			accept_data(t, svc, &terminate);
 		if (p[2].revents & POLLIN)
 			accept_conn(t, t->ctrl_listen, true);
 		for (size_t i = 0; i < MAX_CONNS; i++) {
