@@ -20,13 +20,17 @@ DOCDIR  ?= $(PREFIX)/share/doc/vtpm-rtmr
 
 B := build
 PKGS := libtpms tss2-mu libcrypto json-c
+# libsystemd is optional: src/notify.c dlopen()s it only under systemd (NOTIFY_SOCKET set),
+# so it is never linked; its headers, when present, only type-check the sd_notify call.
 HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
 ifeq ($(HAVE_SYSTEMD),1)
-PKGS += libsystemd
 SYSTEMD_DEF := -DHAVE_SYSTEMD=1
+SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SYSTEMD_CFLAGS)
+# --as-needed: a binary records only the libraries it uses (the daemon has no json-c), also
+# where the toolchain does not default to it. -ldl: dlopen before glibc 2.34.
+PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -ldl
 
 WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
@@ -115,7 +119,8 @@ unit-check: $(UNIT_BINS)
 integration-check: all $(B)/asan/vtpm-rtmrd $(B)/asan/vtpm-rtmr $(TOOL_BINS)
 	@BUILD=$(B) sh tests/integration/run-all.sh
 
-$(B)/vtpm-rtmrd.service: systemd/vtpm-rtmrd.service.in
+# Regenerated on every install: the paths in it follow PREFIX/SBINDIR/DOCDIR of that call.
+$(B)/vtpm-rtmrd.service: systemd/vtpm-rtmrd.service.in FORCE
 	@mkdir -p $(B)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
 
@@ -140,3 +145,6 @@ clean:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 include bench/bench.mk
 include tests/fuzz/fuzz.mk
+
+.PHONY: FORCE
+FORCE:

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* sd_notify when built with libsystemd and run under systemd; a no-op otherwise. */
+/* sd_notify when run under systemd (NOTIFY_SOCKET set): libsystemd is loaded then, at the
+ * first notification; a no-op otherwise. */
 #ifndef VTPM_NOTIFY_H
 #define VTPM_NOTIFY_H
 

@@ -103,16 +103,84 @@ check_fails "daemon refuses a corrupt state" "$DAEMON" --runtime-dir "$T_DIR/run
 check "the refusal names the corrupt file" grep -q "tpm2-permall.state is corrupt" "$T_DIR/last.out"
 check_eq "the corrupt file is kept unchanged" "$sum_before" "$(sha256sum "$CORRUPT/tpm2-permall.state")"
 
-# --- systemd readiness: READY=1 and STATUS= through NOTIFY_SOCKET
-python3 tests/integration/notify_listen.py "$T_DIR/notify" 20 >"$T_DIR/notify.out" &
+# --- systemd readiness: READY=1 and STATUS= through NOTIFY_SOCKET, then STOPPING=1.
+# libsystemd is dlopen()ed only when NOTIFY_SOCKET is set (src/notify.c).
+export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$PORT"
+# wait_grep PATTERN FILE: up to 10 s for PATTERN to appear in FILE
+wait_grep() {
+	i=0
+	while ! grep -q "$1" "$2" 2>/dev/null; do
+		[ $i -lt 200 ] || return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+# maps_libsystemd: whether the running daemon has libsystemd mapped
+maps_libsystemd() {
+	grep -q "libsystemd\.so" "/proc/$DAEMON_PID/maps"
+}
+no_libsystemd() {
+	! maps_libsystemd
+}
+python3 tests/integration/notify_listen.py "$T_DIR/notify" 30 STOPPING=1 >"$T_DIR/notify.out" &
 LISTENER=$!
-while ! grep -q listening "$T_DIR/notify.out" 2>/dev/null; do sleep 0.05; done
+wait_grep listening "$T_DIR/notify.out"
 NOTIFY_SOCKET="$T_DIR/notify" start_daemon "$T_DIR/d5.log" --runtime-dir "$T_DIR/run5" \
 	--port "$PORT" --rtmr-backend sim || fail "daemon start (notify)"
-wait "$LISTENER"
-check "sd_notify READY=1 with a STATUS naming the TCTI" \
-	grep -q "READY=1|STATUS=serving TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=$PORT" "$T_DIR/notify.out"
+check "sd_notify READY=1 with a STATUS naming the TCTI" wait_grep \
+	"READY=1|STATUS=serving TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=$PORT" "$T_DIR/notify.out"
+check "libsystemd loaded when NOTIFY_SOCKET is set" maps_libsystemd
+check "serves after notifying" tpm2_getrandom --hex 8
 check "daemon exits 0 on SIGTERM (notify)" stop_daemon
+wait "$LISTENER"
+check "sd_notify STOPPING=1 at exit" grep -q "^STOPPING=1" "$T_DIR/notify.out"
+
+# --- without NOTIFY_SOCKET: libsystemd is never loaded
+DAEMON_REAL=$DAEMON
+DAEMON="$T_DIR/daemon-no-notify.sh"
+cat >"$DAEMON" <<EOF
+#!/bin/sh
+unset NOTIFY_SOCKET
+exec "$DAEMON_REAL" "\$@"
+EOF
+chmod +x "$DAEMON"
+start_daemon "$T_DIR/d6.log" --runtime-dir "$T_DIR/run6" --port "$PORT" --rtmr-backend sim ||
+	fail "daemon start (no NOTIFY_SOCKET)"
+check "serves without NOTIFY_SOCKET" tpm2_getrandom --hex 8
+check "libsystemd not loaded without NOTIFY_SOCKET" no_libsystemd
+check "daemon exits 0 on SIGTERM (no NOTIFY_SOCKET)" stop_daemon
+
+# --- NOTIFY_SOCKET set but libsystemd unloadable (an empty file bind-mounted over it in a
+# private mount namespace): one warning, and the daemon serves all the same
+LIBSYSTEMD=$(python3 -c 'import ctypes; ctypes.CDLL("libsystemd.so.0"); print([l.split()[-1]
+	for l in open("/proc/self/maps") if "libsystemd.so" in l][0])' 2>/dev/null)
+UNSHARE=
+for u in "unshare -m" "unshare -rm"; do
+	if [ -n "$LIBSYSTEMD" ] && $u sh -c "mount --bind /dev/null '$LIBSYSTEMD'" 2>/dev/null; then
+		UNSHARE=$u
+		break
+	fi
+done
+if [ -n "$UNSHARE" ]; then
+	DAEMON="$T_DIR/daemon-no-libsystemd.sh"
+	cat >"$DAEMON" <<EOF
+#!/bin/sh
+exec $UNSHARE sh -c 'mount --bind /dev/null "\$1" && shift && exec "\$@"' sh \\
+	"$LIBSYSTEMD" "$DAEMON_REAL" "\$@"
+EOF
+	chmod +x "$DAEMON"
+	NOTIFY_SOCKET="$T_DIR/notify" start_daemon "$T_DIR/d7.log" --runtime-dir "$T_DIR/run7" \
+		--port "$PORT" --rtmr-backend sim || fail "daemon start (libsystemd unloadable)"
+	check "one warning when libsystemd cannot be loaded" wait_grep \
+		"warning: NOTIFY_SOCKET is set but libsystemd cannot be loaded" "$T_DIR/d7.log"
+	check "serves without libsystemd" tpm2_getrandom --hex 8
+	check "daemon exits 0 on SIGTERM (libsystemd unloadable)" stop_daemon
+	check_eq "the warning is given once" 1 \
+		"$(grep -c "libsystemd cannot be loaded" "$T_DIR/d7.log")"
+else
+	echo "SKIP: $T_NAME: libsystemd unloadable (needs libsystemd.so.0 and unshare -m or -rm)"
+fi
+DAEMON=$DAEMON_REAL
 
 # --- usage errors
 check_fails "unknown option is an error" "$DAEMON" --no-such-option
