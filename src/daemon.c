@@ -35,6 +35,7 @@ struct daemon {
 	struct mirror *mirror;
 	struct service svc;
 	struct ima_bridge *bridge;
+	struct socket_transport *sock; /* listening from the start; served once set up */
 	uint16_t banks[8];
 	size_t nbanks;
 	bool engine_up;
@@ -84,6 +85,19 @@ static int setup_mirror(struct daemon *d, char *err, size_t errlen)
 	return mirror_open(&d->mirror, &map, d->backend, d->runtime_dir, err, errlen);
 }
 
+/* A runtime file, replaced atomically; one that already holds these bytes (a restart) is left
+ * as it is. */
+static int put_runtime_file(const char *path, const void *data, size_t len)
+{
+	_cleanup_free_ char *old = NULL;
+	size_t oldlen;
+
+	if (read_file_all(path, &old, &oldlen, len) == 0 && oldlen == len &&
+	    memcmp(old, data, len) == 0)
+		return 0;
+	return write_file_atomic(path, data, len, 0644);
+}
+
 /* The EK bound in attestation: persistent in the TPM, its TPMT_PUBLIC in ek.tpmt, and a
  * `vtpm ek` record in every log. */
 static int setup_ek(struct daemon *d, char *err, size_t errlen)
@@ -95,9 +109,15 @@ static int setup_ek(struct daemon *d, char *err, size_t errlen)
 
 	if (ek_provision(d->opts->ek_type, &ek, err, errlen) < 0)
 		return -1;
+	/* what the start-up wrote (a new TPM's seeds, the persistent EK) is on disk before
+	 * ek.tpmt and the logs name the EK */
+	r = nvstore_flush(d->store);
+	if (r < 0)
+		return set_error(err, errlen, "cannot write the TPM state in %s: %s", d->state_dir,
+				 strerror(-r));
 	if (asprintf(&path, "%s/ek.tpmt", d->runtime_dir) < 0)
 		return -1;
-	r = write_file_atomic(path, ek.pub, ek.publen, 0644);
+	r = put_runtime_file(path, ek.pub, ek.publen);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
 		return -1;
@@ -117,9 +137,19 @@ static int record_quote_provider(struct daemon *d, char *err, size_t errlen)
 
 	if (asprintf(&path, "%s/quote-provider", d->runtime_dir) < 0)
 		return -1;
-	r = write_file_atomic(path, qp, strlen(qp), 0644);
+	r = put_runtime_file(path, qp, strlen(qp));
 	if (r < 0)
 		return set_error(err, errlen, "cannot write %s: %s", path, strerror(-r));
+	return 0;
+}
+
+/* The state directory, locked: a second daemon on it stops here, before it listens. */
+static int open_state(struct daemon *d, char *err, size_t errlen)
+{
+	if (nvstore_open(d->state_dir, &d->store, err, errlen) < 0)
+		return -1;
+	/* nothing relies on the state before setup_ek flushes it: write each blob once */
+	nvstore_write_back(d->store);
 	return 0;
 }
 
@@ -127,8 +157,6 @@ static int setup_engine(struct daemon *d, char *err, size_t errlen)
 {
 	bool manufactured;
 
-	if (nvstore_open(d->state_dir, &d->store, err, errlen) < 0)
-		return -1;
 	if (engine_start(d->store, &manufactured, err, errlen) < 0)
 		return -1;
 	d->engine_up = true;
@@ -235,24 +263,34 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	return r;
 }
 
-static int run_socket(struct daemon *d, char *err, size_t errlen)
+/*
+ * The socket transport listens before the TPM is set up, as swtpm does: a client that
+ * connects meanwhile waits in the backlog instead of being refused, and a busy port fails the
+ * start before any state is made. Nothing is read or answered before run_socket.
+ */
+static int open_socket(struct daemon *d, char *err, size_t errlen)
 {
 	struct socket_transport_config cfg = {
 		.bind_addr = d->opts->bind_addr,
 		.port = d->opts->port,
 		.unix_path = d->opts->unix_path,
 	};
-	struct socket_transport *t;
+
+	if (choose_transport(d->opts) != TRANSPORT_SOCKET)
+		return 0;
+	return socket_transport_open(&cfg, &d->sock, err, errlen);
+}
+
+static int run_socket(struct daemon *d, char *err, size_t errlen)
+{
 	char status[400];
 	int r;
 
-	if (socket_transport_open(&cfg, &t, err, errlen) < 0)
-		return -1;
-	snprintf(status, sizeof(status), "serving TPM2TOOLS_TCTI=%s", socket_transport_tcti(t));
+	snprintf(status, sizeof(status), "serving TPM2TOOLS_TCTI=%s",
+		 socket_transport_tcti(d->sock));
 	log_info("%s", status);
 	notify_ready(status);
-	r = socket_transport_run(t, &d->svc, d->stop_fd);
-	socket_transport_close(t);
+	r = socket_transport_run(d->sock, &d->svc, d->stop_fd);
 	if (r < 0)
 		snprintf(err, errlen, "the socket transport failed");
 	return r;
@@ -265,11 +303,15 @@ static void teardown(struct daemon *d)
 		ima_bridge_stop(d->bridge);
 		d->svc.bridge = NULL;
 	}
+	socket_transport_close(d->sock);
 	if (d->engine_up) {
 		service_lock(&d->svc);
 		engine_stop();
 		service_unlock(&d->svc);
 	}
+	/* a start that failed before setup_ek keeps what libtpms wrote, as before write-back */
+	if (d->store)
+		nvstore_flush(d->store);
 	mirror_close(d->mirror);
 	rtmr_backend_close(d->backend);
 	nvstore_close(d->store);
@@ -289,6 +331,7 @@ int daemon_run(const struct daemon_options *opts)
 	d.runtime_dir = opts->runtime_dir ? opts->runtime_dir : DEFAULT_RUNTIME_DIR;
 	service_init(&d.svc, NULL);
 	if (setup_signals(&d, err, sizeof(err)) < 0 || setup_dirs(&d, err, sizeof(err)) < 0 ||
+	    open_state(&d, err, sizeof(err)) < 0 || open_socket(&d, err, sizeof(err)) < 0 ||
 	    record_quote_provider(&d, err, sizeof(err)) < 0 ||
 	    setup_mirror(&d, err, sizeof(err)) < 0 || setup_engine(&d, err, sizeof(err)) < 0)
 		goto out;
@@ -296,10 +339,7 @@ int daemon_run(const struct daemon_options *opts)
 	mirror_start_serving(d.mirror);
 	if (setup_ima_bridge(&d, err, sizeof(err)) < 0)
 		goto out;
-	if (choose_transport(opts) == TRANSPORT_VTPM_PROXY)
-		r = run_vtpm_proxy(&d, err, sizeof(err));
-	else
-		r = run_socket(&d, err, sizeof(err));
+	r = d.sock ? run_socket(&d, err, sizeof(err)) : run_vtpm_proxy(&d, err, sizeof(err));
 	if (r == 0)
 		log_info("stopping");
 out:

@@ -13,6 +13,7 @@
 #include "nvstore.h"
 #include "tpm_cmds/tpm_build.h"
 #include "tpm_cmds/tpm_frame.h"
+#include "util.h"
 
 static struct nvstore *engine_store;
 static uint8_t engine_locality;
@@ -215,7 +216,7 @@ static int banks_active(bool *active, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the TPM's PCR banks");
 		return -1;
 	}
-	*active = tpm_pcrs_all_active(&sel, wanted_banks, (sizeof(wanted_banks) / sizeof(wanted_banks[0])));
+	*active = tpm_pcrs_all_active(&sel, wanted_banks, ARRAY_SIZE(wanted_banks));
 	return 0;
 }
 
@@ -223,10 +224,10 @@ static int banks_active(bool *active, char *err, size_t errlen)
 static int allocate_banks(char *err, size_t errlen)
 {
 	uint8_t cmd[128], rsp[TPM_MAX_COMMAND_SIZE];
-	size_t len = tpm_build_pcr_allocate(cmd, sizeof(cmd), wanted_banks, (sizeof(wanted_banks) / sizeof(wanted_banks[0])));
-	size_t rlen;
+	size_t len, rlen;
 	uint32_t rc;
 
+	len = tpm_build_pcr_allocate(cmd, sizeof(cmd), wanted_banks, ARRAY_SIZE(wanted_banks));
 	rc = engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen);
 	if (rc != TPM_RC_SUCCESS || tpm_parse_pcr_allocate(rsp, rlen) < 0) {
 		snprintf(err, errlen, "TPM2_PCR_Allocate of sha1,sha256,sha384,sha512 failed (0x%x)",
@@ -250,9 +251,27 @@ static int startup_clear(char *err, size_t errlen)
 	return 0;
 }
 
+/* A new TPM gets all four banks. libtpms 0.9 has them active from manufacture, so the
+ * allocation (and the restart it needs) only happens with a library that does not. */
+static int ensure_banks(char *err, size_t errlen)
+{
+	bool active;
+
+	if (banks_active(&active, err, errlen) < 0)
+		return -1;
+	if (active)
+		return 0;
+	if (allocate_banks(err, errlen) < 0 || startup_clear(err, errlen) < 0 ||
+	    banks_active(&active, err, errlen) < 0)
+		return -1;
+	if (!active)
+		return set_error(err, errlen, "PCR banks sha1,sha256,sha384,sha512 are not active");
+	return 0;
+}
+
 int engine_start(struct nvstore *store, bool *manufactured, char *err, size_t errlen)
 {
-	bool fresh, active = false;
+	bool fresh;
 
 	engine_store = store;
 	engine_locality = 0;
@@ -260,16 +279,8 @@ int engine_start(struct nvstore *store, bool *manufactured, char *err, size_t er
 	if (lib_init(err, errlen) < 0 || startup_clear(err, errlen) < 0)
 		return -1;
 	if (fresh) {
-		if (banks_active(&active, err, errlen) < 0)
+		if (ensure_banks(err, errlen) < 0)
 			return -1;
-		if (!active && (allocate_banks(err, errlen) < 0 || startup_clear(err, errlen) < 0))
-			return -1;
-		if (banks_active(&active, err, errlen) < 0)
-			return -1;
-		if (!active) {
-			snprintf(err, errlen, "PCR banks sha1,sha256,sha384,sha512 are not active");
-			return -1;
-		}
 		log_info("manufactured a new TPM 2.0 in %s (PCR banks sha1, sha256, sha384, sha512)",
 			 nvstore_dir(store));
 	}

@@ -19,11 +19,23 @@
 #define TEMP_SUFFIX ".state.tmp"  /* what write_file_atomic leaves behind: "<path>.tmp" */
 #define LOCK_NAME ".lock"
 #define SHA256_SIZE 32u
+#define MAX_CACHED 8u  /* libtpms uses three names: permall, volatilestate, savestate */
+
+/* A blob held in memory in write-back mode. */
+struct cached_blob {
+	char name[NVSTORE_MAX_NAME + 1];
+	uint8_t *data;  /* NULL: absent (deleted) */
+	uint32_t len;
+	bool dirty;     /* differs from the directory: written or deleted at the flush */
+};
 
 struct nvstore {
 	char *dir;
 	int lock_fd;
 	const struct hash_alg *sha256;
+	bool write_back;
+	size_t ncached;
+	struct cached_blob cache[MAX_CACHED];
 };
 
 /* The on-disk header, decoded. */
@@ -440,10 +452,19 @@ int nvstore_open(const char *dir, struct nvstore **out, char *err, size_t errlen
 	return 0;
 }
 
+static void cache_drop(struct nvstore *s)
+{
+	for (size_t i = 0; i < s->ncached; i++)
+		free(s->cache[i].data);
+	s->ncached = 0;
+	s->write_back = false;
+}
+
 void nvstore_close(struct nvstore *s)
 {
 	if (!s)
 		return;
+	cache_drop(s);
 	if (s->lock_fd >= 0) {
 		/* Still ours while we hold the lock: clear the pid so it cannot be stale. */
 		if (ftruncate(s->lock_fd, 0) < 0)
@@ -459,16 +480,68 @@ const char *nvstore_dir(const struct nvstore *s)
 	return s->dir;
 }
 
+/* ---- the write-back cache ---- */
+
+static struct cached_blob *cache_find(struct nvstore *s, const char *name)
+{
+	for (size_t i = 0; i < s->ncached; i++)
+		if (strcmp(s->cache[i].name, name) == 0)
+			return &s->cache[i];
+	return NULL;
+}
+
+/* Hold a copy of data (NULL: absent) for name. 0, -ENOMEM, or -ENOBUFS when name is not
+ * held and there is no room for it (the caller then goes to the directory). */
+static int cache_put(struct nvstore *s, const char *name, const uint8_t *data, uint32_t len,
+		     bool dirty)
+{
+	struct cached_blob *c = cache_find(s, name);
+	uint8_t *copy = NULL;
+
+	if (!c && s->ncached == MAX_CACHED)
+		return -ENOBUFS;
+	if (data) {
+		copy = malloc(len ? len : 1);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, data, len);
+	}
+	if (!c) {
+		c = &s->cache[s->ncached++];
+		snprintf(c->name, sizeof(c->name), "%s", name);
+	} else {
+		free(c->data);
+	}
+	c->data = copy;
+	c->len = len;
+	c->dirty = dirty;
+	return 0;
+}
+
+static int cache_load(const struct cached_blob *c, uint8_t **data, uint32_t *len)
+{
+	if (!c->data)
+		return -ENOENT;
+	*data = malloc(c->len ? c->len : 1);
+	if (!*data)
+		return -ENOMEM;
+	memcpy(*data, c->data, c->len);
+	*len = c->len;
+	return 0;
+}
+
+void nvstore_write_back(struct nvstore *s)
+{
+	s->write_back = true;
+}
+
 /* ---- blob operations ---- */
 
-int nvstore_load(struct nvstore *s, const char *name, uint8_t **data, uint32_t *len)
+static int load_file(struct nvstore *s, const char *path, uint8_t **data, uint32_t *len)
 {
-	char path[PATH_MAX], why[160];
-	int r = state_path(s, name, path, sizeof(path));
+	char why[160];
+	int r = read_state(s, path, data, len, why, sizeof(why));
 
-	if (r < 0)
-		return r;
-	r = read_state(s, path, data, len, why, sizeof(why));
 	if (r == -ENOENT)
 		log_debug("state file %s does not exist", path);
 	else if (r == -EBADMSG)
@@ -478,20 +551,31 @@ int nvstore_load(struct nvstore *s, const char *name, uint8_t **data, uint32_t *
 	return r;
 }
 
-int nvstore_store(struct nvstore *s, const char *name, const uint8_t *data, uint32_t len)
+int nvstore_load(struct nvstore *s, const char *name, uint8_t **data, uint32_t *len)
 {
-	_cleanup_free_ uint8_t *buf = NULL;
-	uint8_t digest[SHA256_SIZE];
+	struct cached_blob *c;
 	char path[PATH_MAX];
 	int r = state_path(s, name, path, sizeof(path));
 
 	if (r < 0)
 		return r;
-	if (!data && len)
-		return -EINVAL;
-	if (len > NVSTORE_MAX_BLOB)
-		return -EFBIG;
-	buf = malloc(NVSTORE_HEADER_SIZE + len);
+	c = s->write_back ? cache_find(s, name) : NULL;
+	if (c)
+		return cache_load(c, data, len);
+	r = load_file(s, path, data, len);
+	/* libtpms reads a blob more than once while it starts: later reads from memory */
+	if (r == 0 && s->write_back)
+		cache_put(s, name, *data, *len, false);
+	return r;
+}
+
+/* Crash-safe replace of one state file. */
+static int store_file(struct nvstore *s, const char *path, const uint8_t *data, uint32_t len)
+{
+	_cleanup_free_ uint8_t *buf = malloc(NVSTORE_HEADER_SIZE + len);
+	uint8_t digest[SHA256_SIZE];
+	int r;
+
 	if (!buf)
 		return -ENOMEM;
 	if (hash_digest(s->sha256, data ? data : buf, len, digest) < 0) {
@@ -507,6 +591,27 @@ int nvstore_store(struct nvstore *s, const char *name, const uint8_t *data, uint
 	return r;
 }
 
+int nvstore_store(struct nvstore *s, const char *name, const uint8_t *data, uint32_t len)
+{
+	char path[PATH_MAX];
+	int r = state_path(s, name, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	if (!data && len)
+		return -EINVAL;
+	if (len > NVSTORE_MAX_BLOB)
+		return -EFBIG;
+	if (s->write_back) {
+		r = cache_put(s, name, data ? data : (const uint8_t *)"", len, true);
+		if (r == -ENOMEM)
+			log_error("cannot hold state '%s' for %s: out of memory", name, s->dir);
+		if (r != -ENOBUFS)
+			return r;
+	}
+	return store_file(s, path, data, len);
+}
+
 static int fsync_dir(const char *dir)
 {
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -516,13 +621,11 @@ static int fsync_dir(const char *dir)
 	return 0;
 }
 
-int nvstore_delete(struct nvstore *s, const char *name, bool must_exist)
+/* Remove one state file; then, if sync, make the removal durable. */
+static int delete_file(struct nvstore *s, const char *path, bool must_exist, bool sync)
 {
-	char path[PATH_MAX];
-	int r = state_path(s, name, path, sizeof(path));
+	int r;
 
-	if (r < 0)
-		return r;
 	if (unlink(path) < 0) {
 		r = -errno;
 		if (r == -ENOENT)
@@ -530,18 +633,81 @@ int nvstore_delete(struct nvstore *s, const char *name, bool must_exist)
 		log_error("cannot delete state file %s: %s", path, strerror(-r));
 		return r;
 	}
-	r = fsync_dir(s->dir);
+	r = sync ? fsync_dir(s->dir) : 0;
 	if (r < 0)
 		log_error("cannot sync state directory %s: %s", s->dir, strerror(-r));
 	return r;
 }
 
+/* Write-back: forget the blob now, remove its file at the flush. */
+static int delete_cached(struct nvstore *s, const char *name, const char *path, bool must_exist)
+{
+	struct cached_blob *c = cache_find(s, name);
+	struct stat st;
+	bool exists = c ? c->data != NULL : lstat(path, &st) == 0;
+
+	if (!exists)
+		return must_exist ? -ENOENT : 0;
+	return cache_put(s, name, NULL, 0, true);
+}
+
+int nvstore_delete(struct nvstore *s, const char *name, bool must_exist)
+{
+	char path[PATH_MAX];
+	int r = state_path(s, name, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	if (s->write_back) {
+		r = delete_cached(s, name, path, must_exist);
+		if (r != -ENOBUFS)
+			return r;
+	}
+	return delete_file(s, path, must_exist, true);
+}
+
 bool nvstore_exists(struct nvstore *s, const char *name)
 {
+	struct cached_blob *c;
 	char path[PATH_MAX];
 	struct stat st;
 
 	if (state_path(s, name, path, sizeof(path)) < 0)
 		return false;
+	c = s->write_back ? cache_find(s, name) : NULL;
+	if (c)
+		return c->data != NULL;
 	return lstat(path, &st) == 0;
+}
+
+/* Write one changed blob to the directory (removals are made durable by the caller). */
+static int flush_one(struct nvstore *s, const struct cached_blob *c, bool *removed)
+{
+	char path[PATH_MAX];
+	int r = state_path(s, c->name, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	if (c->data)
+		return store_file(s, path, c->data, c->len);
+	r = delete_file(s, path, false, false);
+	*removed = true;
+	return r;
+}
+
+int nvstore_flush(struct nvstore *s)
+{
+	bool removed = false;
+	int r = 0;
+
+	for (size_t i = 0; i < s->ncached && r == 0; i++)
+		if (s->cache[i].dirty)
+			r = flush_one(s, &s->cache[i], &removed);
+	if (r == 0 && removed) {
+		r = fsync_dir(s->dir);
+		if (r < 0)
+			log_error("cannot sync state directory %s: %s", s->dir, strerror(-r));
+	}
+	cache_drop(s);
+	return r;
 }

@@ -59,4 +59,16 @@ int nvstore_delete(struct nvstore *s, const char *name, bool must_exist);
 /* Whether DIR/tpm2-<name>.state exists (valid or not); false for an invalid name. */
 bool nvstore_exists(struct nvstore *s, const char *name);
 
+/*
+ * Write-back mode, for a start-up that stores the same blob several times before anything
+ * relies on it (the daemon: manufacture, Startup, the EK). From nvstore_write_back() on,
+ * stores and deletes change only the store's memory, which loads and nvstore_exists see (and
+ * blobs read once are kept there); nvstore_flush() then replaces each changed file once, as
+ * nvstore_store does, removes the deleted ones (fsync of DIR), and returns the store to
+ * writing through. 0 or the first -errno (logged): the changes not written yet are dropped.
+ * nvstore_close drops changes not flushed.
+ */
+void nvstore_write_back(struct nvstore *s);
+int nvstore_flush(struct nvstore *s);
+
 #endif

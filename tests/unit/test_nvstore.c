@@ -585,6 +585,85 @@ static void test_delete(void **state)
 	nvstore_close(s);
 }
 
+/* ---- write-back (the daemon's start-up) ---- */
+
+/* Stores stay in memory until the flush, which writes each blob once. */
+static void test_write_back_flush(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[500], b[900];
+	char list[512];
+	struct nvstore *s = open_ok(f);
+
+	fill(a, sizeof(a), 11);
+	fill(b, sizeof(b), 12);
+	nvstore_write_back(s);
+	assert_int_equal(nvstore_store(s, "permall", a, sizeof(a)), 0);
+	assert_int_equal(nvstore_store(s, "permall", b, sizeof(b)), 0);
+	assert_int_equal(nvstore_store(s, "savestate", NULL, 0), 0);
+	assert_true(nvstore_exists(s, "permall"));
+	assert_loads(s, "permall", b, sizeof(b));
+	assert_loads(s, "savestate", NULL, 0);
+	list_dir(f, list, sizeof(list));
+	assert_string_equal(list, ".lock");
+	assert_int_equal(nvstore_flush(s), 0);
+	list_dir(f, list, sizeof(list));
+	assert_string_equal(list, ".lock tpm2-permall.state tpm2-savestate.state");
+	/* writing through again */
+	assert_int_equal(nvstore_store(s, "permall", a, sizeof(a)), 0);
+	nvstore_close(s);
+	s = open_ok(f);
+	assert_loads(s, "permall", a, sizeof(a));
+	assert_loads(s, "savestate", NULL, 0);
+	nvstore_close(s);
+}
+
+/* A delete hides the blob at once and removes its file at the flush. */
+static void test_write_back_delete(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t blob[64], *data = NULL;
+	char list[512];
+	struct nvstore *s = open_ok(f);
+	uint32_t len;
+
+	fill(blob, sizeof(blob), 13);
+	assert_int_equal(nvstore_store(s, "volatilestate", blob, sizeof(blob)), 0);
+	nvstore_write_back(s);
+	assert_int_equal(nvstore_delete(s, "savestate", true), -ENOENT);
+	assert_int_equal(nvstore_delete(s, "volatilestate", true), 0);
+	assert_false(nvstore_exists(s, "volatilestate"));
+	assert_int_equal(nvstore_load(s, "volatilestate", &data, &len), -ENOENT);
+	assert_int_equal(nvstore_delete(s, "volatilestate", true), -ENOENT);
+	list_dir(f, list, sizeof(list));
+	assert_string_equal(list, ".lock tpm2-volatilestate.state");
+	assert_int_equal(nvstore_flush(s), 0);
+	list_dir(f, list, sizeof(list));
+	assert_string_equal(list, ".lock");
+	nvstore_close(s);
+}
+
+/* Closed without a flush: the directory is as before the write-back began. */
+static void test_write_back_close_drops(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[100], b[200];
+	struct nvstore *s = open_ok(f);
+
+	fill(a, sizeof(a), 14);
+	fill(b, sizeof(b), 15);
+	assert_int_equal(nvstore_store(s, "permall", a, sizeof(a)), 0);
+	nvstore_write_back(s);
+	assert_loads(s, "permall", a, sizeof(a));
+	assert_int_equal(nvstore_store(s, "permall", b, sizeof(b)), 0);
+	assert_int_equal(nvstore_store(s, "volatilestate", b, sizeof(b)), 0);
+	nvstore_close(s);
+	s = open_ok(f);
+	assert_loads(s, "permall", a, sizeof(a));
+	assert_false(nvstore_exists(s, "volatilestate"));
+	nvstore_close(s);
+}
+
 /* ---- write errors: the old state must survive ---- */
 
 /*
@@ -730,6 +809,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_not_regular, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_back_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_back_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_back_close_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_write_error, setup, teardown),
 	};
