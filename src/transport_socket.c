@@ -122,18 +122,28 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* A path is ours to remove at close only once we listen on it: a path found in use by
+ * another server must survive our failed start. */
 static int open_unix(struct socket_transport *t, const char *path, char *err, size_t errlen)
 {
-	if (asprintf(&t->unix_ctrl_path, "%s.ctrl", path) < 0 || !(t->unix_path = strdup(path))) {
+	_cleanup_free_ char *ctrl = NULL;
+
+	if (asprintf(&ctrl, "%s.ctrl", path) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	t->data_listen = listen_unix(path, err, errlen);
 	if (t->data_listen < 0)
 		return -1;
-	t->ctrl_listen = listen_unix(t->unix_ctrl_path, err, errlen);
+	t->unix_path = strdup(path);
+	if (!t->unix_path) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->ctrl_listen = listen_unix(ctrl, err, errlen);
 	if (t->ctrl_listen < 0)
 		return -1;
+	t->unix_ctrl_path = TAKE_PTR(ctrl);
 	snprintf(t->tcti, sizeof(t->tcti), "swtpm:path=%s", path);
 	return 0;
 }

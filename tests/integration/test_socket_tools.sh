@@ -89,6 +89,12 @@ start_daemon "$T_DIR/d3.log" --runtime-dir "$T_DIR/run-unix" --unix "$SOCK" \
 export TPM2TOOLS_TCTI="swtpm:path=$SOCK"
 run_suite unix
 check "ephemeral state lives in the runtime dir" test -f "$T_DIR/run-unix/state/tpm2-permall.state"
+# a second daemon (other state) on the same path is refused and leaves the path to the first
+check_fails "second daemon on a UNIX path in use refused" "$DAEMON" --runtime-dir \
+	"$T_DIR/run-unix2" --unix "$SOCK" --transport socket --rtmr-backend sim
+check "the refusal says the path is in use" grep -q "in use by another server" "$T_DIR/last.out"
+check "the first daemon's sockets are still there" test -S "$SOCK" -a -S "$SOCK.ctrl"
+check "and it still serves" tpm2_getrandom 8 -o "$T_DIR/rand-unix2"
 check "daemon exits 0 on SIGTERM (unix)" stop_daemon
 check "UNIX sockets removed at exit" sh -c "[ ! -e '$SOCK' ] && [ ! -e '$SOCK.ctrl' ]"
 
