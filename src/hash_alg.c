@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* Sorted by TPM_ALG_ID. */
@@ -46,9 +47,10 @@ const struct hash_alg *hash_alg_by_tpm(uint16_t tpm_alg)
 
 #define NALGS (sizeof(algs) / sizeof(algs[0]))
 
-/* Fetched once: an implicit fetch on every digest costs more than the hashing itself. */
-static EVP_MD *fetched[NALGS];
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+/* Fetched once, when first used: an implicit fetch on every digest costs more than the
+ * hashing itself, and fetching every algorithm up front costs memory for ones never used. */
+static _Atomic(EVP_MD *) fetched[NALGS];
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 /* One reusable context per thread (transports and the IMA bridge run in threads), freed
  * when the thread ends. */
 static pthread_key_t ctx_key;
@@ -58,17 +60,17 @@ static void free_ctx(void *ctx)
 	EVP_MD_CTX_free(ctx);
 }
 
-static void fetch_all(void)
+static void make_key(void)
 {
-	for (size_t i = 0; i < NALGS; i++)
-		fetched[i] = EVP_MD_fetch(NULL, algs[i].evp, NULL);
 	pthread_key_create(&ctx_key, free_ctx);
 }
 
 static EVP_MD_CTX *thread_ctx(void)
 {
-	EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
+	EVP_MD_CTX *ctx;
 
+	pthread_once(&key_once, make_key);
+	ctx = pthread_getspecific(ctx_key);
 	if (!ctx) {
 		ctx = EVP_MD_CTX_new();
 		if (ctx && pthread_setspecific(ctx_key, ctx) != 0) {
@@ -81,8 +83,18 @@ static EVP_MD_CTX *thread_ctx(void)
 
 static const EVP_MD *md_of(const struct hash_alg *alg)
 {
-	pthread_once(&fetch_once, fetch_all);
-	return fetched[alg - algs];
+	_Atomic(EVP_MD *) *slot = &fetched[alg - algs];
+	EVP_MD *md = atomic_load_explicit(slot, memory_order_acquire), *none = NULL;
+
+	if (md)
+		return md;
+	md = EVP_MD_fetch(NULL, alg->evp, NULL);
+	/* two threads may race to the first use: one fetch is kept, the other freed */
+	if (md && !atomic_compare_exchange_strong(slot, &none, md)) {
+		EVP_MD_free(md);
+		md = none;
+	}
+	return md;
 }
 
 static int digest_parts(const struct hash_alg *alg, const void *a, size_t alen, const void *b,
