@@ -70,4 +70,15 @@ assert r and all(x['content_type'] == 'CC-CEL' for x in r)
 assert [x['recnum'] for x in r] == list(range(len(r)))
 assert {x['pcr'] for x in r} == {0, 1, 2, 3}
 assert len(d['registers']) == 4" "$T_DIR/cel.json"
+
+# a register file emptied under the running daemon (the sim maps it): fail closed, no crash
+# shellcheck disable=SC2086
+start_daemon "$T_DIR/d5.log" $DARGS || fail "start (truncated register)"
+: >"$REGDIR/rtmr2:sha384"
+check_fails "pcrextend onto a truncated register gets no success" \
+	tpm2_pcrextend "8:sha256=$(hexof twelve sha256)"
+check "the daemon is still running" kill -0 "$DAEMON_PID"
+check "it says why it fails" grep -q "entering failure mode: .*RTMR2" "$T_DIR/d5.log"
+check_fails "later commands are refused too" tpm2_getrandom 8
+check "daemon stops on SIGTERM in failure mode" stop_daemon
 t_done
