@@ -350,25 +350,33 @@ static void accept_data(struct socket_transport *t, struct service *svc, bool *t
 		conn_close(c);
 }
 
-static size_t fill_pollfds(struct socket_transport *t, struct pollfd *p, int stop_fd)
+/* The stop pipe, both listeners, then the open connections only (conn[k] is the slot of
+ * p[k]): poll() looks at every entry it is given on every wake-up. */
+static size_t fill_pollfds(struct socket_transport *t, struct pollfd *p, size_t *conn,
+			   int stop_fd)
 {
 	size_t n = 0;
 
 	p[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
 	p[n++] = (struct pollfd){ .fd = t->data_listen, .events = POLLIN };
 	p[n++] = (struct pollfd){ .fd = t->ctrl_listen, .events = POLLIN };
-	for (size_t i = 0; i < MAX_CONNS; i++)
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		if (t->conns[i].fd < 0)
+			continue;
+		conn[n] = i;
 		p[n++] = (struct pollfd){ .fd = t->conns[i].fd, .events = POLLIN };
+	}
 	return n;
 }
 
 int socket_transport_run(struct socket_transport *t, struct service *svc, int stop_fd)
 {
 	struct pollfd p[3 + MAX_CONNS];
+	size_t conn[3 + MAX_CONNS];
 	bool terminate = false;
 
 	while (!terminate) {
-		size_t n = fill_pollfds(t, p, stop_fd);
+		size_t n = fill_pollfds(t, p, conn, stop_fd);
 
 		if (poll(p, n, -1) < 0) {
 			if (errno == EINTR)
@@ -378,18 +386,17 @@ int socket_transport_run(struct socket_transport *t, struct service *svc, int st
 		}
 		if (p[0].revents)
 			break;
+		/* connections first: a slot freed here may be reused by an accept below */
+		for (size_t k = 3; k < n; k++) {
+			struct conn *c = &t->conns[conn[k]];
+
+			if (p[k].revents && !conn_readable(c, svc, &terminate))
+				conn_close(c);
+		}
 		if (p[1].revents & POLLIN)
 			accept_data(t, svc, &terminate);
 		if (p[2].revents & POLLIN)
 			accept_conn(t, t->ctrl_listen, true);
-		for (size_t i = 0; i < MAX_CONNS; i++) {
-			struct conn *c = &t->conns[i];
-
-			if (c->fd < 0 || !p[3 + i].revents || p[3 + i].fd != c->fd)
-				continue;
-			if (!conn_readable(c, svc, &terminate))
-				conn_close(c);
-		}
 	}
 	if (terminate)
 		log_info("control channel asked to shut down");
