@@ -22,6 +22,7 @@ Configuration through the environment (defaults in brackets):
     BENCH_SCRATCH [/dev/shm, else /run, else /tmp]   tmpfs for runtime and state dirs
     BENCH_SWTPM [swtpm]         the swtpm binary
     BENCH_SWTPM_SETUP [swtpm_setup]   for the startup row with an EK (skipped if absent)
+    BENCH_CPU [0]               the CPU every client and server runs on; none: unpinned
 """
 import argparse
 import datetime
@@ -58,6 +59,7 @@ CFG = {
     "floor_rounds": env_int("BENCH_FLOOR_ROUNDS", 5),
     "ima_entries": env_int("BENCH_IMA_ENTRIES", 100000),
     "ima_samples": env_int("BENCH_IMA_SAMPLES", 3),
+    "cpu": os.environ.get("BENCH_CPU", "0"),
 }
 OPS = ["extend", "read", "random", "quote"]
 OP_TITLE = {"extend": "PCR_Extend (PCR 8, sha256+sha384)", "read": "PCR_Read (sha256+sha384:8)",
@@ -78,6 +80,19 @@ def log(msg):
 # ---------------------------------------------------------------- processes and ports
 
 LIVE = []  # servers started and not yet stopped: stopped at exit whatever happens
+
+
+def pinned():
+    """preexec_fn putting a client or server on BENCH_CPU (None: BENCH_CPU=none). On a small
+    VM, a server that the scheduler happens to place on the client's CPU answers ~8 us
+    sooner over a persistent connection than one woken on the other CPU (an IPI), which
+    made per-server figures bimodal from start to start; on one CPU every server pays the
+    same context switches. Startup timings run unpinned: a preexec_fn makes Python fork
+    and exec instead of spawning, which would add its own milliseconds to every start."""
+    if CFG["cpu"] == "none":
+        return None
+    cpu = int(CFG["cpu"])
+    return lambda: os.sched_setaffinity(0, {cpu})
 
 
 def free_port_pair():
@@ -141,9 +156,10 @@ def probe(addr):
 class Server:
     """One server process: vtpm-rtmrd or swtpm, TCP or UNIX socket."""
 
-    def __init__(self, kind, transport, dirs, build, scratch, ek_type=None, extra=None):
+    def __init__(self, kind, transport, dirs, build, scratch, ek_type=None, extra=None,
+                 pin=True):
         self.kind, self.transport, self.dirs = kind, transport, dirs
-        self.build, self.scratch = build, scratch
+        self.build, self.scratch, self.pin = build, scratch, pin
         self.ek_type, self.extra = ek_type, extra or []
         self.proc = None
         self.ready_s = None
@@ -185,7 +201,8 @@ class Server:
             errf = open(os.path.join(self.scratch, f"{self.kind}-{self.transport}.stderr"), "ab")
             t0 = time.perf_counter()
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=errf)
+                                         stdout=subprocess.DEVNULL, stderr=errf,
+                                         preexec_fn=pinned() if self.pin else None)
             errf.close()
             LIVE.append(self)
             while time.perf_counter() - t0 < timeout:
@@ -235,7 +252,8 @@ def client(build, target, ops, n=None, warmup=None, ek_n=None):
             "--warmup", str(warmup if warmup is not None else CFG["warmup"])]
     if ek_n:
         cmd += ["--ek-n", str(ek_n)]
-    r = subprocess.run(cmd + ops, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(cmd + ops, capture_output=True, text=True, timeout=600,
+                       preexec_fn=pinned())
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd + ops)} failed: {r.stderr.strip()}")
     return [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
@@ -339,6 +357,10 @@ def main():
     for b in ("vtpm-rtmrd", "vtpm-rtmr", "bench/tpm_client", "bench/floor_bench"):
         if not os.access(os.path.join(build, b), os.X_OK):
             sys.exit(f"bench: {build}/{b} missing: run `make bench` (bench/bench.mk)")
+    if CFG["cpu"] != "none" and (not CFG["cpu"].isdigit() or
+                                 int(CFG["cpu"]) not in os.sched_getaffinity(0)):
+        sys.exit(f"bench: BENCH_CPU={CFG['cpu']}: not a CPU this process may use "
+                 f"({sorted(os.sched_getaffinity(0))}), nor 'none'")
     if not shutil.which(os.environ.get("BENCH_SWTPM", "swtpm")):
         sys.exit("bench: swtpm not found (Debian package swtpm)")
     tmpfs = os.environ.get("BENCH_SCRATCH") or next(
@@ -502,7 +524,7 @@ def start_swtpm_setup(build, scratch, d):
     t_setup = time.perf_counter() - t0
     if r.returncode != 0:
         raise RuntimeError(f"swtpm_setup failed: {(r.stderr or r.stdout).strip()}")
-    srv = Server("swtpm", "tcp", d, build, scratch)
+    srv = Server("swtpm", "tcp", d, build, scratch, pin=False)
     t_start = srv.start()
     srv.stop()
     return t_setup + t_start, t_setup
@@ -532,7 +554,7 @@ def startup(build, scratch, res):
                     t, t_setup = start_swtpm_setup(build, scratch, d)
                     res["startup"].setdefault(("swtpm_setup-alone", phase), []).append(t_setup)
                 else:
-                    srv = Server(kind, "tcp", d, build, scratch, ek_type=ek_type)
+                    srv = Server(kind, "tcp", d, build, scratch, ek_type=ek_type, pin=False)
                     t = srv.start()
                     srv.stop()
                 res["startup"].setdefault((name, phase), []).append(t)
@@ -608,7 +630,9 @@ def report(res, meta):
              f"libtpms {ver['libtpms']}, tpm2-tss {ver['tpm2-tss']}, swtpm {ver['swtpm']}. "
              f"Rounds {CFG['rounds']}, {CFG['n']} commands per run "
              f"(Quote {max(1, CFG['n'] // 10)}), warm-up {CFG['warmup']}; "
-             f"run took {meta['duration']:.0f} s.")
+             f"run took {meta['duration']:.0f} s. "
+             + ("Clients and servers unpinned (BENCH_CPU=none)." if CFG["cpu"] == "none" else
+                f"Clients and servers all pinned to CPU {CFG['cpu']} (BENCH_CPU)."))
     L.append("")
     L.append("Medians over rounds; ratios are of the medians, with the range of the per-round "
              "ratios in brackets. Within a round the servers take turns every "
