@@ -65,6 +65,7 @@
 #include "attest/quote_provider.h"
 #include "attest/tdx_sim_ca.h"
 #include "util.h"
+#include "fuse_tool.h"
 
 #define MAX_ENTRIES 128
 #define INBLOB_MAX 64
@@ -732,75 +733,8 @@ static int fs_utimens(const char *path, const struct timespec tv[2], struct fuse
 	return n.kind == NODE_NONE || n.kind == NODE_BAD_PARENT ? -ENOENT : 0;
 }
 
-/* The VFS answers EACCES for create and EPERM for the rest on a directory without the op. */
-static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)mode;
-	(void)fi;
-	return -EACCES;
-}
-
-static int fs_mknod(const char *path, mode_t mode, dev_t dev)
-{
-	(void)path;
-	(void)mode;
-	(void)dev;
-	return -EPERM;
-}
-
-static int fs_unlink(const char *path)
-{
-	(void)path;
-	return -EPERM;
-}
-
-static int fs_rename(const char *from, const char *to, unsigned int flags)
-{
-	(void)from;
-	(void)to;
-	(void)flags;
-	return -EPERM;
-}
-
-static int fs_link(const char *from, const char *to)
-{
-	(void)from;
-	(void)to;
-	return -EPERM;
-}
-
-static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)mode;
-	(void)fi;
-	return -EPERM;
-}
-
-static int fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)uid;
-	(void)gid;
-	(void)fi;
-	return -EPERM;
-}
-
-static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
-{
-	(void)conn;
-	cfg->direct_io = 1;
-	cfg->kernel_cache = 0;
-	cfg->entry_timeout = 0;
-	cfg->attr_timeout = 0;
-	cfg->negative_timeout = 0;
-	cfg->hard_remove = 1;
-	return NULL;
-}
-
 static const struct fuse_operations fs_ops = {
-	.init = fs_init,
+	.init = fuse_tool_init_uncached,
 	.getattr = fs_getattr,
 	.readdir = fs_readdir,
 	.open = fs_open,
@@ -810,16 +744,16 @@ static const struct fuse_operations fs_ops = {
 	.release = fs_release,
 	.truncate = fs_truncate,
 	.utimens = fs_utimens,
-	.create = fs_create,
-	.mknod = fs_mknod,
+	.create = fuse_tool_refuse_create,
+	.mknod = fuse_tool_refuse_mknod,
 	.mkdir = fs_mkdir,
 	.rmdir = fs_rmdir,
-	.unlink = fs_unlink,
-	.symlink = fs_link,
-	.rename = fs_rename,
-	.link = fs_link,
-	.chmod = fs_chmod,
-	.chown = fs_chown,
+	.unlink = fuse_tool_refuse_path,
+	.symlink = fuse_tool_refuse_link,
+	.rename = fuse_tool_refuse_rename,
+	.link = fuse_tool_refuse_link,
+	.chmod = fuse_tool_refuse_chmod,
+	.chown = fuse_tool_refuse_chown,
 };
 
 /* ---- main ----------------------------------------------------------------------------- */
@@ -947,33 +881,6 @@ static int run_client(const struct options *o)
 }
 
 /* Mount, say "ready", serve until a signal, unmount. */
-static int serve(const char *mountpoint)
-{
-	char *fargv[] = { "fake_configfs_tsm", "-o",
-			  "fsname=fake_configfs_tsm,subtype=fake_configfs_tsm", NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
-	struct fuse *fuse = fuse_new(&args, &fs_ops, sizeof(fs_ops), NULL);
-	int rc = 1;
-
-	if (!fuse)
-		goto out_args;
-	if (fuse_mount(fuse, mountpoint) != 0)
-		goto out_destroy;
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
-		goto out_unmount;
-	printf("ready\n");
-	fflush(stdout);
-	rc = fuse_loop(fuse) < 0 ? 1 : 0;
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
-out_unmount:
-	fuse_unmount(fuse);
-out_destroy:
-	fuse_destroy(fuse);
-out_args:
-	fuse_opt_free_args(&args);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o = { .provider = "tdx_guest" };
@@ -993,7 +900,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fake_configfs_tsm: sim CA in %s: %s\n", o.sim_dir, err);
 		return 1;
 	}
-	rc = serve(o.mountpoint);
+	rc = fuse_tool_serve("fake_configfs_tsm", &fs_ops, sizeof(fs_ops), o.mountpoint);
 	for (size_t i = 0; i < MAX_ENTRIES; i++)
 		entry_free(&st.entries[i]);
 	tdx_sim_ca_close(st.ca);

@@ -46,6 +46,7 @@
 
 #include "hash_alg.h"
 #include "util.h"
+#include "fuse_tool.h"
 
 #define MAX_REGISTERS 64
 #define NAME_LEN 48
@@ -469,81 +470,8 @@ static int fs_utimens(const char *path, const struct timespec tv[2], struct fuse
 	return lookup(path, NULL) == NODE_NONE ? -ENOENT : 0;
 }
 
-/* The VFS answers EACCES for create and EPERM for the rest on a directory without the op. */
-static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)mode;
-	(void)fi;
-	return -EACCES;
-}
-
-static int fs_mknod(const char *path, mode_t mode, dev_t dev)
-{
-	(void)path;
-	(void)mode;
-	(void)dev;
-	return -EPERM;
-}
-
-static int fs_mkdir(const char *path, mode_t mode)
-{
-	(void)path;
-	(void)mode;
-	return -EPERM;
-}
-
-static int fs_unlink(const char *path)
-{
-	(void)path;
-	return -EPERM;
-}
-
-static int fs_rename(const char *from, const char *to, unsigned int flags)
-{
-	(void)from;
-	(void)to;
-	(void)flags;
-	return -EPERM;
-}
-
-static int fs_link(const char *from, const char *to)
-{
-	(void)from;
-	(void)to;
-	return -EPERM;
-}
-
-static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)mode;
-	(void)fi;
-	return -EPERM;
-}
-
-static int fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)uid;
-	(void)gid;
-	(void)fi;
-	return -EPERM;
-}
-
-static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
-{
-	(void)conn;
-	cfg->direct_io = 1;
-	cfg->kernel_cache = 0;
-	cfg->entry_timeout = 0;
-	cfg->attr_timeout = 0;
-	cfg->negative_timeout = 0;
-	return NULL;
-}
-
 static const struct fuse_operations fs_ops = {
-	.init = fs_init,
+	.init = fuse_tool_init_uncached,
 	.getattr = fs_getattr,
 	.readdir = fs_readdir,
 	.open = fs_open,
@@ -551,16 +479,16 @@ static const struct fuse_operations fs_ops = {
 	.write = fs_write,
 	.truncate = fs_truncate,
 	.utimens = fs_utimens,
-	.create = fs_create,
-	.mknod = fs_mknod,
-	.mkdir = fs_mkdir,
-	.rmdir = fs_unlink,
-	.unlink = fs_unlink,
-	.symlink = fs_link,
-	.rename = fs_rename,
-	.link = fs_link,
-	.chmod = fs_chmod,
-	.chown = fs_chown,
+	.create = fuse_tool_refuse_create,
+	.mknod = fuse_tool_refuse_mknod,
+	.mkdir = fuse_tool_refuse_mkdir,
+	.rmdir = fuse_tool_refuse_path,
+	.unlink = fuse_tool_refuse_path,
+	.symlink = fuse_tool_refuse_link,
+	.rename = fuse_tool_refuse_rename,
+	.link = fuse_tool_refuse_link,
+	.chmod = fuse_tool_refuse_chmod,
+	.chown = fuse_tool_refuse_chown,
 };
 
 static void usage(FILE *f)
@@ -633,32 +561,6 @@ static int setup_registers(const struct options *o)
 }
 
 /* Mount, say "ready", serve until a signal, unmount. */
-static int serve(const char *mountpoint)
-{
-	char *fargv[] = { "fake_tsm_mr", "-o", "fsname=fake_tsm_mr,subtype=fake_tsm_mr", NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
-	struct fuse *fuse = fuse_new(&args, &fs_ops, sizeof(fs_ops), NULL);
-	int rc = 1;
-
-	if (!fuse)
-		goto out_args;
-	if (fuse_mount(fuse, mountpoint) != 0)
-		goto out_destroy;
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
-		goto out_unmount;
-	printf("ready\n");
-	fflush(stdout);
-	rc = fuse_loop(fuse) < 0 ? 1 : 0;
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
-out_unmount:
-	fuse_unmount(fuse);
-out_destroy:
-	fuse_destroy(fuse);
-out_args:
-	fuse_opt_free_args(&args);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	struct options o = { .nregs = 4, .hash = "sha384", .prefix = "rtmr" };
@@ -667,5 +569,5 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	return serve(o.mountpoint);
+	return fuse_tool_serve("fake_tsm_mr", &fs_ops, sizeof(fs_ops), o.mountpoint);
 }
