@@ -47,15 +47,16 @@
 #include <tss2/tss2_tcti.h>
 #include <tss2/tss2_tctildr.h>
 
+#include "tpm_cmds/tpm_build.h"
 #include "tpm_cmds/tpm_ek.h"
+#include "tpm_cmds/tpm_frame.h"
+#include "tpm_cmds/tpm_marshal.h"
 
 #define MAX_CMD 4096
-#define CC_PCR_EXTEND 0x00000182
 #define CC_PCR_READ 0x0000017e
 #define CC_GET_RANDOM 0x0000017b
 #define CC_QUOTE 0x00000158
 #define CC_CREATE_PRIMARY 0x00000131
-#define CC_FLUSH_CONTEXT 0x00000165
 
 /* ---- transport ---- */
 
@@ -156,59 +157,18 @@ static size_t transact(struct conn *c, const uint8_t *cmd, size_t len, uint8_t *
 	return size;
 }
 
-static uint32_t rc_of(const uint8_t *rsp, size_t len)
-{
-	if (len < 10)
-		return 0xffffffffu;
-	return (uint32_t)rsp[6] << 24 | (uint32_t)rsp[7] << 16 | (uint32_t)rsp[8] << 8 | rsp[9];
-}
-
 /* ---- command builders (libtss2-mu) ---- */
-
-static int hdr(uint8_t *b, size_t cap, size_t *off, uint16_t tag, uint32_t cc)
-{
-	return Tss2_MU_UINT16_Marshal(tag, b, cap, off) || Tss2_MU_UINT32_Marshal(0, b, cap, off) ||
-	       Tss2_MU_UINT32_Marshal(cc, b, cap, off);
-}
-
-static size_t fin(uint8_t *b, size_t off)
-{
-	size_t o = 2;
-
-	Tss2_MU_UINT32_Marshal((uint32_t)off, b, 6, &o);
-	return off;
-}
-
-/* Authorization area with one empty password session. */
-static int pw_auth(uint8_t *b, size_t cap, size_t *off)
-{
-	TPMS_AUTH_COMMAND a = { .sessionHandle = TPM2_RH_PW };
-	size_t start, o;
-
-	if (Tss2_MU_UINT32_Marshal(0, b, cap, off))
-		return -1;
-	start = *off;
-	if (Tss2_MU_TPMS_AUTH_COMMAND_Marshal(&a, b, cap, off))
-		return -1;
-	o = start - 4;
-	return (int)Tss2_MU_UINT32_Marshal((uint32_t)(*off - start), b, cap, &o);
-}
 
 static size_t build_extend(uint8_t *b, uint32_t pcr, uint32_t counter)
 {
 	TPML_DIGEST_VALUES d = { .count = 2 };
-	size_t off = 0;
 
 	d.digests[0].hashAlg = TPM2_ALG_SHA256;
 	d.digests[1].hashAlg = TPM2_ALG_SHA384;
 	for (unsigned i = 0; i < 48; i++)
 		d.digests[1].digest.sha384[i] = (uint8_t)(counter >> (8 * (i % 4))) ^ (uint8_t)i;
 	memcpy(d.digests[0].digest.sha256, d.digests[1].digest.sha384, 32);
-	if (hdr(b, MAX_CMD, &off, TPM2_ST_SESSIONS, CC_PCR_EXTEND) ||
-	    Tss2_MU_UINT32_Marshal(pcr, b, MAX_CMD, &off) || pw_auth(b, MAX_CMD, &off) ||
-	    Tss2_MU_TPML_DIGEST_VALUES_Marshal(&d, b, MAX_CMD, &off))
-		return 0;
-	return fin(b, off);
+	return tpm_build_pcr_extend(b, MAX_CMD, pcr, &d);
 }
 
 static void select_pcrs(TPML_PCR_SELECTION *s, uint16_t alg, uint32_t mask)
@@ -229,20 +189,20 @@ static size_t build_read(uint8_t *b, uint32_t pcr)
 
 	select_pcrs(&s, TPM2_ALG_SHA256, 1u << pcr);
 	select_pcrs(&s, TPM2_ALG_SHA384, 1u << pcr);
-	if (hdr(b, MAX_CMD, &off, TPM2_ST_NO_SESSIONS, CC_PCR_READ) ||
+	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_NO_SESSIONS, CC_PCR_READ) ||
 	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&s, b, MAX_CMD, &off))
 		return 0;
-	return fin(b, off);
+	return tpm_marshal_finish(b, MAX_CMD, off);
 }
 
 static size_t build_random(uint8_t *b, uint16_t n)
 {
 	size_t off = 0;
 
-	if (hdr(b, MAX_CMD, &off, TPM2_ST_NO_SESSIONS, CC_GET_RANDOM) ||
+	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_NO_SESSIONS, CC_GET_RANDOM) ||
 	    Tss2_MU_UINT16_Marshal(n, b, MAX_CMD, &off))
 		return 0;
-	return fin(b, off);
+	return tpm_marshal_finish(b, MAX_CMD, off);
 }
 
 /* CreatePrimary(hierarchy, empty sensitive, template, no outside info, no creation PCRs). */
@@ -254,14 +214,14 @@ static size_t build_create_primary(uint8_t *b, uint32_t hierarchy, const TPMT_PU
 	TPML_PCR_SELECTION pcrs = { 0 };
 	size_t off = 0;
 
-	if (hdr(b, MAX_CMD, &off, TPM2_ST_SESSIONS, CC_CREATE_PRIMARY) ||
-	    Tss2_MU_UINT32_Marshal(hierarchy, b, MAX_CMD, &off) || pw_auth(b, MAX_CMD, &off) ||
+	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_SESSIONS, CC_CREATE_PRIMARY) ||
+	    Tss2_MU_UINT32_Marshal(hierarchy, b, MAX_CMD, &off) || tpm_marshal_pw_auth(b, MAX_CMD, &off) ||
 	    Tss2_MU_TPM2B_SENSITIVE_CREATE_Marshal(&sens, b, MAX_CMD, &off) ||
 	    Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, b, MAX_CMD, &off) ||
 	    Tss2_MU_TPM2B_DATA_Marshal(&outside, b, MAX_CMD, &off) ||
 	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&pcrs, b, MAX_CMD, &off))
 		return 0;
-	return fin(b, off);
+	return tpm_marshal_finish(b, MAX_CMD, off);
 }
 
 static void ak_template(TPMT_PUBLIC *p)
@@ -288,31 +248,25 @@ static size_t build_quote(uint8_t *b, uint32_t key, uint32_t counter)
 
 	memcpy(nonce.buffer, &counter, sizeof(counter));
 	select_pcrs(&s, TPM2_ALG_SHA256, 0xffff);
-	if (hdr(b, MAX_CMD, &off, TPM2_ST_SESSIONS, CC_QUOTE) ||
-	    Tss2_MU_UINT32_Marshal(key, b, MAX_CMD, &off) || pw_auth(b, MAX_CMD, &off) ||
+	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_SESSIONS, CC_QUOTE) ||
+	    Tss2_MU_UINT32_Marshal(key, b, MAX_CMD, &off) || tpm_marshal_pw_auth(b, MAX_CMD, &off) ||
 	    Tss2_MU_TPM2B_DATA_Marshal(&nonce, b, MAX_CMD, &off) ||
 	    Tss2_MU_TPMT_SIG_SCHEME_Marshal(&scheme, b, MAX_CMD, &off) ||
 	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&s, b, MAX_CMD, &off))
 		return 0;
-	return fin(b, off);
+	return tpm_marshal_finish(b, MAX_CMD, off);
 }
 
-static size_t build_flush(uint8_t *b, uint32_t handle)
-{
-	size_t off = 0;
-
-	if (hdr(b, MAX_CMD, &off, TPM2_ST_NO_SESSIONS, CC_FLUSH_CONTEXT) ||
-	    Tss2_MU_UINT32_Marshal(handle, b, MAX_CMD, &off))
-		return 0;
-	return fin(b, off);
-}
-
-/* The object handle of a CreatePrimary response. */
+/* The object handle of a CreatePrimary response; 0 if it has none. */
 static uint32_t handle_of(const uint8_t *rsp, size_t len)
 {
-	if (len < 14)
+	uint8_t pub[sizeof(TPMT_PUBLIC)];
+	uint32_t handle = 0;
+	size_t publen;
+
+	if (tpm_parse_create_primary(rsp, len, &handle, pub, sizeof(pub), &publen) < 0)
 		return 0;
-	return (uint32_t)rsp[10] << 24 | (uint32_t)rsp[11] << 16 | (uint32_t)rsp[12] << 8 | rsp[13];
+	return handle;
 }
 
 /* ---- measurement ---- */
@@ -396,13 +350,13 @@ static size_t run(struct conn *c, const uint8_t *cmd, size_t len, uint8_t *rsp, 
 	for (int tries = 0;; tries++) {
 		rlen = transact(c, cmd, len, rsp, MAX_CMD);
 		if (rlen == 0 || tries >= 10 ||
-		    (rc_of(rsp, rlen) != 0x922 && rc_of(rsp, rlen) != 0x908 &&
-		     rc_of(rsp, rlen) != 0x90a))
+		    (tpm_response_rc(rsp, rlen) != 0x922 && tpm_response_rc(rsp, rlen) != 0x908 &&
+		     tpm_response_rc(rsp, rlen) != 0x90a))
 			break;
 		retries++;
 	}
-	if (rlen == 0 || rc_of(rsp, rlen) != 0) {
-		fail(what, rlen ? rc_of(rsp, rlen) : 0xffffffffu);
+	if (rlen == 0 || tpm_response_rc(rsp, rlen) != 0) {
+		fail(what, rlen ? tpm_response_rc(rsp, rlen) : 0xffffffffu);
 		return 0;
 	}
 	return rlen;
@@ -499,7 +453,7 @@ static int bench_op(struct target *ts, size_t nt, const char *name, enum op op, 
 out:
 	for (size_t j = 0; j < nt; j++) {
 		if (ts[j].key) {
-			len = build_flush(cmd, ts[j].key);
+			len = tpm_build_flush_context(cmd, sizeof(cmd), ts[j].key);
 			run(&ts[j].c, cmd, len, rsp, "FlushContext (AK)");
 			ts[j].key = 0;
 		}
@@ -538,7 +492,7 @@ static int bench_ek(struct target *ts, size_t nt, const char *name, enum ek_type
 			t->retries += retries;
 			if (!rl)
 				goto out;
-			len = build_flush(cmd, handle_of(rsp, rl));
+			len = tpm_build_flush_context(cmd, sizeof(cmd), handle_of(rsp, rl));
 			if (!run(&t->c, cmd, len, rsp, "FlushContext (EK)"))
 				goto out;
 		}
