@@ -4,12 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 /* The list's integers are in the kernel's byte order (little-endian on x86, and with
- * ima_canonical_fmt everywhere). */
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+ * ima_canonical_fmt everywhere): load_le32. */
 
 static bool is_ima_template(const struct ima_entry *e)
 {
@@ -31,7 +29,7 @@ static long ima_template_data_len(const uint8_t *p, size_t avail, char *err, siz
 
 	if (avail < 24)
 		return 0;
-	n = le32(p + 20);
+	n = load_le32(p + 20);
 	if (n > IMA_EVENT_NAME_LEN_MAX) {
 		snprintf(err, errlen, "'ima' template name of %u bytes (max %d)", n,
 			 IMA_EVENT_NAME_LEN_MAX);
@@ -48,9 +46,9 @@ long ima_entry_parse(const uint8_t *buf, size_t len, struct ima_entry *e, char *
 
 	if (len < 28)
 		return 0;
-	e->pcr = le32(buf);
+	e->pcr = load_le32(buf);
 	memcpy(e->sha1, buf + 4, 20);
-	name_len = le32(buf + 24);
+	name_len = load_le32(buf + 24);
 	if (e->pcr > 23 || name_len == 0 || name_len > IMA_NAME_MAX) {
 		snprintf(err, errlen, "bad entry header (PCR %u, template name length %zu)",
 			 e->pcr, name_len);
@@ -70,7 +68,7 @@ long ima_entry_parse(const uint8_t *buf, size_t len, struct ima_entry *e, char *
 	} else {
 		if (len < off + 4)
 			return 0;
-		data_len = le32(buf + off);
+		data_len = load_le32(buf + off);
 		off += 4;
 		if (data_len == 0 || data_len > IMA_MAX_TEMPLATE_DATA) {
 			snprintf(err, errlen, "template data of %ld bytes", data_len);
@@ -91,7 +89,7 @@ static int hash_ima_template(const struct ima_entry *e, const struct hash_alg *a
 			     uint8_t *out)
 {
 	uint8_t buf[20 + IMA_EVENT_NAME_LEN_MAX + 1] = { 0 };
-	uint32_t n = le32(e->data + 20);
+	uint32_t n = load_le32(e->data + 20);
 
 	memcpy(buf, e->data, 20);
 	memcpy(buf + 20, e->data + 24, n);
@@ -107,7 +105,7 @@ static int check_fields(const struct ima_entry *e, char *err, size_t errlen)
 	while (off < e->data_len) {
 		uint32_t flen;
 
-		if (e->data_len - off < 4 || (flen = le32(e->data + off)) > e->data_len - off - 4) {
+		if (e->data_len - off < 4 || (flen = load_le32(e->data + off)) > e->data_len - off - 4) {
 			snprintf(err, errlen, "template '%s': field at offset %zu overruns its data",
 				 e->name, off);
 			return -1;
@@ -139,10 +137,10 @@ static bool ng_zero_boot_aggregate(const struct ima_entry *e)
 	size_t off;
 	uint32_t flen;
 
-	if (e->data_len < 4 || (flen = le32(e->data)) > e->data_len - 4)
+	if (e->data_len < 4 || (flen = load_le32(e->data)) > e->data_len - 4)
 		return false;
 	off = 4 + flen;
-	if (e->data_len - off < 4 + sizeof(name) || le32(e->data + off) != sizeof(name) ||
+	if (e->data_len - off < 4 + sizeof(name) || load_le32(e->data + off) != sizeof(name) ||
 	    memcmp(e->data + off + 4, name, sizeof(name)) != 0)
 		return false;
 	sep = memchr(d, '\0', flen);

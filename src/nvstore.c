@@ -54,19 +54,6 @@ static inline void closedirp(DIR **d)
 
 #define _cleanup_closedir_ __attribute__((cleanup(closedirp)))
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static bool valid_name_n(const char *name, size_t len)
 {
 	if (len == 0 || len > NVSTORE_MAX_NAME)
@@ -114,16 +101,16 @@ static bool entry_is(const char *entry, const char *suffix)
 static void encode_header(uint8_t *out, uint32_t len, const uint8_t *sha256)
 {
 	memcpy(out, NVSTORE_MAGIC, 8);
-	put_be32(out + 8, NVSTORE_FORMAT_VERSION);
-	put_be32(out + 12, len);
+	store_be32(out + 8, NVSTORE_FORMAT_VERSION);
+	store_be32(out + 12, len);
 	memcpy(out + 16, sha256, SHA256_SIZE);
 }
 
 static void decode_header(const uint8_t *in, struct state_header *h)
 {
 	memcpy(h->magic, in, 8);
-	h->version = get_be32(in + 8);
-	h->length = get_be32(in + 12);
+	h->version = load_be32(in + 8);
+	h->length = load_be32(in + 12);
 	memcpy(h->sha256, in + 16, SHA256_SIZE);
 }
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 struct cursor {
 	const uint8_t *buf;  /* the whole quote: offsets in messages are relative to it */
 	size_t off;
@@ -48,7 +50,7 @@ static int take_u16(struct cursor *c, const char *what, uint16_t *v)
 
 	if (!p)
 		return -1;
-	*v = (uint16_t)(p[0] | p[1] << 8);
+	*v = load_le16(p);
 	return 0;
 }
 
@@ -58,7 +60,7 @@ static int take_u32(struct cursor *c, const char *what, uint32_t *v)
 
 	if (!p)
 		return -1;
-	*v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	*v = load_le32(p);
 	return 0;
 }
 
@@ -86,10 +88,9 @@ static int parse_header(struct cursor *c, struct tdx_quote *q)
 	if (!h)
 		return -1;
 	q->header = h;
-	q->version = (uint16_t)(h[0] | h[1] << 8);
-	q->att_key_type = (uint16_t)(h[2] | h[3] << 8);
-	q->tee_type = (uint32_t)h[4] | (uint32_t)h[5] << 8 | (uint32_t)h[6] << 16 |
-		      (uint32_t)h[7] << 24;
+	q->version = load_le16(h);
+	q->att_key_type = load_le16(h + 2);
+	q->tee_type = load_le32(h + 4);
 	if (q->version != TDX_QUOTE_V4 && q->version != TDX_QUOTE_V5)
 		return fail(c, "unsupported quote version %u", q->version);
 	if (q->att_key_type != TDX_ATT_KEY_ECDSA_P256)

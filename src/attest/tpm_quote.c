@@ -126,21 +126,6 @@ static int mismatch(char *err, size_t errlen, const char *fmt, ...)
 	return rc;
 }
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static bool pcr_selected(const TPMS_PCR_SELECTION *s, unsigned pcr)
 {
 	return pcr / 8 < s->sizeofSelect && (s->pcrSelect[pcr / 8] >> (pcr % 8)) & 1;
@@ -348,8 +333,8 @@ static void attest_bytes(const uint8_t *msg, size_t len, const uint8_t **body, s
 {
 	*body = msg;
 	*blen = len;
-	if (len >= 6 && be32(msg) != TPM2_GENERATED_VALUE &&
-	    be32(msg + 2) == TPM2_GENERATED_VALUE && ((size_t)msg[0] << 8 | msg[1]) == len - 2) {
+	if (len >= 6 && load_be32(msg) != TPM2_GENERATED_VALUE &&
+	    load_be32(msg + 2) == TPM2_GENERATED_VALUE && ((size_t)msg[0] << 8 | msg[1]) == len - 2) {
 		*body = msg + 2;
 		*blen = len - 2;
 	}
@@ -569,7 +554,7 @@ static int pcrf_selection(const uint8_t *buf, TPML_PCR_SELECTION *sel, char *err
 			  size_t errlen)
 {
 	memset(sel, 0, sizeof(*sel));
-	sel->count = le32(buf);
+	sel->count = load_le32(buf);
 	if (sel->count > TPM2_NUM_PCR_BANKS)
 		return fail(err, errlen, "selection has %u banks (at most %u)", sel->count,
 			    TPM2_NUM_PCR_BANKS);
@@ -577,7 +562,7 @@ static int pcrf_selection(const uint8_t *buf, TPML_PCR_SELECTION *sel, char *err
 		const uint8_t *e = buf + 4 + i * PCRF_SEL_ENTRY;
 		TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
 
-		s->hash = le16(e);
+		s->hash = load_le16(e);
 		s->sizeofSelect = e[2];
 		if (s->sizeofSelect > TPM2_PCR_SELECT_MAX)
 			return fail(err, errlen, "sizeofSelect %u (at most %u)", s->sizeofSelect,
@@ -597,7 +582,7 @@ static int pcrf_digests(const uint8_t *lists, uint32_t nlists, struct tpm_pcr_fi
 	out->nvalues = 0;
 	for (uint32_t j = 0; j < nlists; j++) {
 		const uint8_t *l = lists + (size_t)j * PCRF_LIST_SIZE;
-		uint32_t cnt = le32(l);
+		uint32_t cnt = load_le32(l);
 
 		if (cnt > PCRF_LIST_DIGESTS)
 			return fail(err, errlen, "digest list %u has %u digests (at most %u)", j,
@@ -606,10 +591,10 @@ static int pcrf_digests(const uint8_t *lists, uint32_t nlists, struct tpm_pcr_fi
 			const uint8_t *d = l + 4 + k * PCRF_DIGEST_SIZE;
 			struct tpm_pcr_value *v = &out->values[out->nvalues++];
 
-			if (le16(d) > sizeof(v->value))
+			if (load_le16(d) > sizeof(v->value))
 				return fail(err, errlen, "digest %u of list %u has size %u", k, j,
-					    le16(d));
-			v->len = (uint8_t)le16(d);
+					    load_le16(d));
+			v->len = (uint8_t)load_le16(d);
 			memcpy(v->value, d + 2, v->len);
 		}
 	}
@@ -654,7 +639,7 @@ static int pcrf_parse(const uint8_t *buf, size_t len, struct tpm_pcr_file *out, 
 		return fail(err, errlen, "truncated (%zu bytes)", len);
 	if (pcrf_selection(buf, &out->sel, err, errlen) < 0)
 		return -1;
-	nlists = le32(buf + PCRF_SEL_SIZE);
+	nlists = load_le32(buf + PCRF_SEL_SIZE);
 	if (nlists > PCRF_MAX_LISTS)
 		return fail(err, errlen, "%u digest lists (at most %u)", nlists, PCRF_MAX_LISTS);
 	if (len != PCRF_SEL_SIZE + 4 + (size_t)nlists * PCRF_LIST_SIZE)
