@@ -50,13 +50,7 @@ else
 	show "$T_DIR/tsm.err"
 fi
 
-if daemon_start >"$T_DIR/start.out" 2>&1; then
-	pass "vtpm-rtmrd --transport vtpm-proxy --rtmr-backend tdx-sysfs starts"
-else
-	fail "vtpm-rtmrd start"
-	show "$T_DIR/start.out"
-	return 1
-fi
+check_daemon_start "vtpm-rtmrd start" "$T_DIR/start.out" || return 1
 check "the daemon uses the tdx-sysfs backend" grep -q "RTMR backend tdx-sysfs" "$DAEMON_LOG"
 # The kernel creates the nodes only after the daemon answered its registration commands: the
 # daemon must publish <runtime-dir>/device (and READY=1) only once they exist.

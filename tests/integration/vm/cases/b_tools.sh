@@ -4,13 +4,7 @@
 # the event logs and the PCRs agree (verify_all).
 
 load_modules >"$T_DIR/modules.out" 2>&1 || { fail "loading the kernel modules"; show "$T_DIR/modules.out"; }
-if daemon_start >"$T_DIR/start.out" 2>&1; then
-	pass "daemon started: $TPM_DEV $TPMRM_DEV"
-else
-	fail "daemon start"
-	show "$T_DIR/start.out"
-	return 1
-fi
+check_daemon_start "daemon start" "$T_DIR/start.out" || return 1
 
 printf 'small event data' >"$T_DIR/small"
 head -c 3000 /dev/urandom >"$T_DIR/big"

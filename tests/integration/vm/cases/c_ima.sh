@@ -28,13 +28,7 @@ fi
 check "programs run before the daemon starts" ima_run_programs early 3
 check "IMA measured them" grep -q ' /tmp/ima-progs/prog.early.2$' "$IMA_DIR/ascii_runtime_measurements"
 
-if daemon_start --ima-bridge auto >"$T_DIR/start.out" 2>&1; then
-	pass "daemon started with --ima-bridge auto: $TPM_DEV"
-else
-	fail "daemon start"
-	show "$T_DIR/start.out"
-	return 1
-fi
+check_daemon_start "daemon start" "$T_DIR/start.out" --ima-bridge auto || return 1
 check "auto: the zero boot_aggregate turned the bridge on" grep -q "IMA bridge: following" "$DAEMON_LOG"
 export TPM2TOOLS_TCTI="device:$TPMRM_DEV"
 # every tool the checks use runs once first, so that its own measurement is in the list before

@@ -17,13 +17,7 @@ GUID=4a67b082-0a4c-41cf-b6c7-440b29bb8c4f
 PCRPHASE=/usr/lib/systemd/systemd-pcrphase
 
 load_modules >"$T_DIR/modules.out" 2>&1 || { fail "loading the kernel modules"; show "$T_DIR/modules.out"; }
-if daemon_start >"$T_DIR/start.out" 2>&1; then
-	pass "daemon started: $TPM_DEV $TPMRM_DEV"
-else
-	fail "daemon start"
-	show "$T_DIR/start.out"
-	return 1
-fi
+check_daemon_start "daemon start" "$T_DIR/start.out" || return 1
 export TPM2TOOLS_TCTI="device:$TPMRM_DEV"
 cd "$T_DIR" || return 1
 

@@ -9,13 +9,7 @@
 load_modules >"$T_DIR/modules.out" 2>&1 || { fail "loading the kernel modules"; show "$T_DIR/modules.out"; }
 TSM=/sys/kernel/config/tsm/report
 check "configfs-tsm is mounted: $TSM" test -d "$TSM"
-if daemon_start >"$T_DIR/start.out" 2>&1; then
-	pass "daemon started: $TPM_DEV $TPMRM_DEV"
-else
-	fail "daemon start"
-	show "$T_DIR/start.out"
-	return 1
-fi
+check_daemon_start "daemon start" "$T_DIR/start.out" || return 1
 export TPM2TOOLS_TCTI="device:$TPMRM_DEV"
 cd "$T_DIR" || return 1
 # records in all three logs

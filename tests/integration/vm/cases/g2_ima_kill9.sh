@@ -14,13 +14,7 @@ else
 	show "$T_DIR/policy.out"
 	return 1
 fi
-if daemon_start --ima-bridge auto >"$T_DIR/start.out" 2>&1; then
-	pass "daemon started with --ima-bridge auto: $TPM_DEV"
-else
-	fail "daemon start"
-	show "$T_DIR/start.out"
-	return 1
-fi
+check_daemon_start "daemon start" "$T_DIR/start.out" --ima-bridge auto || return 1
 check "the bridge is on" grep -q "IMA bridge: following" "$DAEMON_LOG"
 export TPM2TOOLS_TCTI="device:$TPMRM_DEV"
 evmctl --version >/dev/null 2>&1
@@ -36,13 +30,7 @@ n_dead=$(wc -l <"$IMA_DIR/ascii_runtime_measurements")
 check "programs while the daemon is dead" ima_run_programs g2dead 3
 check "IMA measured them" test "$(wc -l <"$IMA_DIR/ascii_runtime_measurements")" -eq $((n_dead + 3))
 startups=$(grep -c '^vtpm startup clear$' "$RT/rtmr2.log")
-if daemon_start --ima-bridge auto >"$T_DIR/start2.out" 2>&1; then
-	pass "restart after SIGKILL: $TPM_DEV"
-else
-	fail "restart after SIGKILL"
-	show "$T_DIR/start2.out"
-	return 1
-fi
+check_daemon_start "restart after SIGKILL" "$T_DIR/start2.out" --ima-bridge auto || return 1
 check_eq "the restart logs one more 'vtpm startup clear'" $((startups + 1)) \
 	"$(grep -c '^vtpm startup clear$' "$RT/rtmr2.log")"
 applied=$(sed -n 's/.*IMA bridge: following .* (\([0-9]*\) entries applied).*/\1/p' "$DAEMON_LOG")

@@ -4,13 +4,7 @@
 # agree with the replay after a further extend.
 
 load_modules >"$T_DIR/modules.out" 2>&1 || { fail "loading the kernel modules"; show "$T_DIR/modules.out"; }
-if daemon_start >"$T_DIR/start.out" 2>&1; then
-	pass "daemon started: $TPM_DEV"
-else
-	fail "daemon start"
-	show "$T_DIR/start.out"
-	return 1
-fi
+check_daemon_start "daemon start" "$T_DIR/start.out" || return 1
 export TPM2TOOLS_TCTI="device:$TPMRM_DEV"
 check "pcrextend before the kill" t2 tpm2_pcrextend "12:sha256=$(hexof before-kill sha256)"
 old_dev=$TPM_DEV
@@ -36,13 +30,7 @@ else
 fi
 startups=$(grep -c '^vtpm startup clear$' "$RT/rtmr2.log")
 
-if daemon_start >"$T_DIR/start2.out" 2>&1; then
-	pass "restart after SIGKILL: new device $TPM_DEV $TPMRM_DEV (was $old_dev)"
-else
-	fail "restart after SIGKILL"
-	show "$T_DIR/start2.out"
-	return 1
-fi
+check_daemon_start "restart after SIGKILL" "$T_DIR/start2.out" || return 1
 check "$RT/device names the new device" sh -c "grep -qx '$TPM_DEV $TPMRM_DEV' $RT/device"
 check "the new device has a new number while the old one is held open" test "$TPM_DEV" != "$old_dev"
 exec 7>&-

@@ -3,13 +3,7 @@
 # FlushContext: paths the socket transport tests never take), and NV through /dev/tpmN.
 
 load_modules >"$T_DIR/modules.out" 2>&1 || { fail "loading the kernel modules"; show "$T_DIR/modules.out"; }
-if daemon_start >"$T_DIR/start.out" 2>&1; then
-	pass "daemon started: $TPM_DEV $TPMRM_DEV"
-else
-	fail "daemon start"
-	show "$T_DIR/start.out"
-	return 1
-fi
+check_daemon_start "daemon start" "$T_DIR/start.out" || return 1
 cd "$T_DIR" || return 1
 export TPM2TOOLS_TCTI="device:$TPMRM_DEV"
 check "tpm2_createek (policy session, through the RM)" t2 tpm2_createek -c ek.ctx -G rsa -u ek.pub

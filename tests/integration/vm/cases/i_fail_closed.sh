@@ -4,13 +4,7 @@
 # device, and a restart rolls the appended record forward so that log verify passes.
 
 load_modules >"$T_DIR/modules.out" 2>&1 || { fail "loading the kernel modules"; show "$T_DIR/modules.out"; }
-if daemon_start >"$T_DIR/start.out" 2>&1; then
-	pass "daemon started: $TPM_DEV $TPMRM_DEV"
-else
-	fail "daemon start"
-	show "$T_DIR/start.out"
-	return 1
-fi
+check_daemon_start "daemon start" "$T_DIR/start.out" || return 1
 export TPM2TOOLS_TCTI="device:$TPMRM_DEV"
 check "pcrextend before the fault" t2 tpm2_pcrextend "15:sha256=$(hexof before-fault sha256)"
 echo 1 >/sys/module/fake_tdx_guest/parameters/fail_extends
@@ -31,13 +25,7 @@ info_file "$T_DIR/dmesg.fail"
 dev=$TPM_DEV
 check "SIGTERM in failure mode: the daemon exits" daemon_stop
 check "$dev is removed" wait_for 10 test ! -e "$dev"
-if daemon_start >"$T_DIR/start2.out" 2>&1; then
-	pass "restart: $TPM_DEV $TPMRM_DEV"
-else
-	fail "restart after the failure"
-	show "$T_DIR/start2.out"
-	return 1
-fi
+check_daemon_start "restart after the failure" "$T_DIR/start2.out" || return 1
 check "the restart rolls the record forward" grep -q "rolled forward" "$DAEMON_LOG"
 # shellcheck disable=SC2086
 check "log verify passes after the restart" vtpm-rtmr --runtime-dir "$RT" $BACKEND_ARGS log verify

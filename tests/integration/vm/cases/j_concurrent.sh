@@ -4,13 +4,7 @@
 # clients are busy stops the daemon cleanly.
 
 load_modules >"$T_DIR/modules.out" 2>&1 || { fail "loading the kernel modules"; show "$T_DIR/modules.out"; }
-if daemon_start >"$T_DIR/start.out" 2>&1; then
-	pass "daemon started: $TPM_DEV $TPMRM_DEV"
-else
-	fail "daemon start"
-	show "$T_DIR/start.out"
-	return 1
-fi
+check_daemon_start "daemon start" "$T_DIR/start.out" || return 1
 export TPM2TOOLS_TCTI="device:$TPMRM_DEV"
 # (earlier cases in the same boot may have logged records of the same shape: count new ones)
 worker_records() {
@@ -60,13 +54,7 @@ check "SIGTERM under load: the daemon exits 0" daemon_stop
 check "the clients notice and stop" wait_for 30 sh -c "! kill -0 $busy1 2>/dev/null && ! kill -0 $busy2 2>/dev/null"
 wait "$busy1" "$busy2" 2>/dev/null
 check "$dev is removed" wait_for 10 test ! -e "$dev"
-if daemon_start >"$T_DIR/start2.out" 2>&1; then
-	pass "restart after the loaded stop"
-else
-	fail "restart after the loaded stop"
-	show "$T_DIR/start2.out"
-	return 1
-fi
+check_daemon_start "restart after the loaded stop" "$T_DIR/start2.out" || return 1
 # shellcheck disable=SC2086
 check "log verify passes after the loaded stop" vtpm-rtmr --runtime-dir "$RT" $BACKEND_ARGS log verify
 export TPM2TOOLS_TCTI="device:$TPMRM_DEV"

@@ -167,6 +167,21 @@ daemon_start() {
 	return 0
 }
 
+# check_daemon_start LABEL OUT [ARGS...]: daemon_start ARGS as a check. Passes "LABEL" (with
+# the new device nodes), or fails LABEL, shows the start output kept in OUT and returns 1.
+check_daemon_start() {
+	_cds_label=$1
+	_cds_out=$2
+	shift 2
+	if daemon_start "$@" >"$_cds_out" 2>&1; then
+		pass "$_cds_label: $TPM_DEV $TPMRM_DEV"
+		return 0
+	fi
+	fail "$_cds_label"
+	show "$_cds_out"
+	return 1
+}
+
 # daemon_stop: SIGTERM and wait; returns the daemon's exit status
 daemon_stop() {
 	kill -TERM "$DAEMON_PID" 2>/dev/null
