@@ -39,6 +39,8 @@
 #include "rtmr_map/rtmr_map.h"
 #include "service.h"
 #include "tpm_cmds/tpm_build.h"
+
+#include "bench_extend.h"
 #include "tpm_cmds/tpm_frame.h"
 
 enum variant { V_FLOOR, V_SERVICE, V_MIRROR, V_MIRROR_UNMAPPED, V_SYSCALL, V_COUNT };
@@ -61,18 +63,6 @@ static double now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-static size_t build(uint8_t *cmd, size_t cap, uint32_t pcr, unsigned long counter)
-{
-	TPML_DIGEST_VALUES d = { .count = 2 };
-
-	d.digests[0].hashAlg = TPM2_ALG_SHA256;
-	d.digests[1].hashAlg = TPM2_ALG_SHA384;
-	for (unsigned i = 0; i < 48; i++)
-		d.digests[1].digest.sha384[i] = (uint8_t)(counter >> (8 * (i % 4))) ^ (uint8_t)i;
-	memcpy(d.digests[0].digest.sha256, d.digests[1].digest.sha384, 32);
-	return tpm_build_pcr_extend(cmd, cap, pcr, &d);
-}
-
 /* Run n extends through one variant; returns µs per extend, or -1 on a failed command. */
 static double run_variant(struct ctx *c, enum variant v, size_t n)
 {
@@ -86,7 +76,7 @@ static double run_variant(struct ctx *c, enum variant v, size_t n)
 		return (now_us() - t0) / (double)n;
 	}
 	for (size_t i = 0; i < n; i++) {
-		size_t len = build(cmd, sizeof(cmd), pcr, c->counter++), rlen;
+		size_t len = bench_build_extend(cmd, sizeof(cmd), pcr, c->counter++), rlen;
 		uint32_t rc;
 
 		if (v == V_FLOOR) {

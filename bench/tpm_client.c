@@ -52,6 +52,8 @@
 #include "tpm_cmds/tpm_frame.h"
 #include "tpm_cmds/tpm_marshal.h"
 
+#include "bench_extend.h"
+
 #define MAX_CMD 4096
 #define CC_PCR_READ 0x0000017e
 #define CC_GET_RANDOM 0x0000017b
@@ -158,18 +160,6 @@ static size_t transact(struct conn *c, const uint8_t *cmd, size_t len, uint8_t *
 }
 
 /* ---- command builders (libtss2-mu) ---- */
-
-static size_t build_extend(uint8_t *b, uint32_t pcr, uint32_t counter)
-{
-	TPML_DIGEST_VALUES d = { .count = 2 };
-
-	d.digests[0].hashAlg = TPM2_ALG_SHA256;
-	d.digests[1].hashAlg = TPM2_ALG_SHA384;
-	for (unsigned i = 0; i < 48; i++)
-		d.digests[1].digest.sha384[i] = (uint8_t)(counter >> (8 * (i % 4))) ^ (uint8_t)i;
-	memcpy(d.digests[0].digest.sha256, d.digests[1].digest.sha384, 32);
-	return tpm_build_pcr_extend(b, MAX_CMD, pcr, &d);
-}
 
 static void select_pcrs(TPML_PCR_SELECTION *s, uint16_t alg, uint32_t mask)
 {
@@ -367,7 +357,7 @@ enum op { OP_EXTEND, OP_READ, OP_RANDOM, OP_QUOTE };
 static size_t build_op(enum op op, uint8_t *cmd, uint32_t i, uint32_t key)
 {
 	switch (op) {
-	case OP_EXTEND: return build_extend(cmd, 8, i);
+	case OP_EXTEND: return bench_build_extend(cmd, MAX_CMD, 8, i);
 	case OP_READ: return build_read(cmd, 8);
 	case OP_RANDOM: return build_random(cmd, 32);
 	case OP_QUOTE: return build_quote(cmd, key, i);
