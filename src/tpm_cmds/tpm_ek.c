@@ -171,14 +171,20 @@ size_t tpm_build_evict_control(uint8_t *out, size_t cap, uint32_t object, uint32
 	return tpm_marshal_finish(out, cap, off);
 }
 
-size_t tpm_build_read_public(uint8_t *out, size_t cap, uint32_t handle)
+/* A command without sessions whose only parameter is one handle. */
+static size_t build_handle_command(uint8_t *out, size_t cap, uint32_t cc, uint32_t handle)
 {
 	size_t off = 0;
 
-	if (tpm_marshal_header(out, cap, &off, TPM2_ST_NO_SESSIONS, CC_READ_PUBLIC) ||
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_NO_SESSIONS, cc) ||
 	    Tss2_MU_UINT32_Marshal(handle, out, cap, &off))
 		return 0;
 	return tpm_marshal_finish(out, cap, off);
+}
+
+size_t tpm_build_read_public(uint8_t *out, size_t cap, uint32_t handle)
+{
+	return build_handle_command(out, cap, CC_READ_PUBLIC, handle);
 }
 
 int tpm_parse_read_public(const uint8_t *rsp, size_t len, uint8_t *pub, size_t cap,
@@ -193,10 +199,5 @@ int tpm_parse_read_public(const uint8_t *rsp, size_t len, uint8_t *pub, size_t c
 
 size_t tpm_build_flush_context(uint8_t *out, size_t cap, uint32_t handle)
 {
-	size_t off = 0;
-
-	if (tpm_marshal_header(out, cap, &off, TPM2_ST_NO_SESSIONS, CC_FLUSH_CONTEXT) ||
-	    Tss2_MU_UINT32_Marshal(handle, out, cap, &off))
-		return 0;
-	return tpm_marshal_finish(out, cap, off);
+	return build_handle_command(out, cap, CC_FLUSH_CONTEXT, handle);
 }
