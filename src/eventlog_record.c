@@ -48,12 +48,17 @@ static void sb_digest(struct sbuf *b, const struct hash_alg *alg, const uint8_t 
 	sb_put(b, hex, 2 * alg->size);
 }
 
+/* Decimal digits without snprintf: this runs for every mirrored extend. */
 static void sb_uint(struct sbuf *b, unsigned v)
 {
-	char num[16];
-	int n = snprintf(num, sizeof(num), "%u", v);
+	char num[10];
+	size_t i = sizeof(num);
 
-	sb_put(b, num, (size_t)n);
+	do {
+		num[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_put(b, num + i, sizeof(num) - i);
 }
 
 static int sb_end(struct sbuf *b)

@@ -365,6 +365,7 @@ static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change 
 
 	for (uint32_t i = 0; i <= chg->digests.count && i <= TPM2_NUM_PCR_BANKS; i++) {
 		const TPMT_HA *ha = i < chg->digests.count ? &chg->digests.digests[i] : NULL;
+		const struct hash_alg *alg = ha ? hash_alg_by_tpm(ha->hashAlg) : NULL;
 		bool dup = false;
 
 		for (size_t j = 0; ha && j < n; j++)
@@ -375,10 +376,10 @@ static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change 
 				return -1;
 			n = 0;
 		}
-		if (!ha || !bank_active(m, ha->hashAlg) || !hash_alg_by_tpm(ha->hashAlg))
+		if (!alg || !bank_active(m, ha->hashAlg))
 			continue;
-		d[n].alg = hash_alg_by_tpm(ha->hashAlg);
-		memcpy(d[n].d, &ha->digest, d[n].alg->size);
+		d[n].alg = alg;
+		memcpy(d[n].d, &ha->digest, alg->size);
 		n++;
 	}
 	return 0;

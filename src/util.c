@@ -8,14 +8,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define HEX_DIGIT(n) ((char)((n) < 10 ? '0' + (n) : 'a' - 10 + (n)))
+#define HEX_PAIR(v) { HEX_DIGIT((v) >> 4), HEX_DIGIT((v) & 0xf) }
+#define HEX_ROW(r) HEX_PAIR(r + 0), HEX_PAIR(r + 1), HEX_PAIR(r + 2), HEX_PAIR(r + 3), \
+	HEX_PAIR(r + 4), HEX_PAIR(r + 5), HEX_PAIR(r + 6), HEX_PAIR(r + 7), HEX_PAIR(r + 8), \
+	HEX_PAIR(r + 9), HEX_PAIR(r + 10), HEX_PAIR(r + 11), HEX_PAIR(r + 12), \
+	HEX_PAIR(r + 13), HEX_PAIR(r + 14), HEX_PAIR(r + 15)
+
+/* "00".."ff": one two-byte copy per input byte (this runs for every mirrored extend). */
+static const char hex_pairs[256][2] = {
+	HEX_ROW(0x00), HEX_ROW(0x10), HEX_ROW(0x20), HEX_ROW(0x30), HEX_ROW(0x40), HEX_ROW(0x50),
+	HEX_ROW(0x60), HEX_ROW(0x70), HEX_ROW(0x80), HEX_ROW(0x90), HEX_ROW(0xa0), HEX_ROW(0xb0),
+	HEX_ROW(0xc0), HEX_ROW(0xd0), HEX_ROW(0xe0), HEX_ROW(0xf0),
+};
+
 void hex_encode(const uint8_t *in, size_t len, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 0xf];
-	}
+	for (size_t i = 0; i < len; i++)
+		memcpy(out + 2 * i, hex_pairs[in[i]], 2);
 	out[2 * len] = '\0';
 }
 

@@ -207,6 +207,30 @@ static void test_fmt_limits(void **state)
 	assert_int_equal(evlog_fmt_init(buf, sizeof(buf), NULL, (uint8_t[48]){ 0 }), -1);
 }
 
+/* Every byte value in a digest and every PCR number, against snprintf's "%02x" and "%u". */
+static void test_fmt_every_byte_and_pcr(void **state)
+{
+	struct evlog_digest d = { alg("sha256") };
+	char buf[512], want[512];
+
+	(void)state;
+	for (unsigned b = 0; b < 256; b += 32) {
+		int n = snprintf(want, sizeof(want), "vtpm extend %u sha256/", b / 32 * 3);
+
+		for (unsigned i = 0; i < 32; i++) {
+			d.d[i] = (uint8_t)(b + i);
+			n += snprintf(want + n, sizeof(want) - (size_t)n, "%02x", b + i);
+		}
+		assert_int_equal(evlog_fmt_extend(buf, sizeof(buf), b / 32 * 3, &d, 1), n);
+		assert_string_equal(buf, want);
+	}
+	for (unsigned pcr = 0; pcr < 24; pcr++) {
+		snprintf(want, sizeof(want), "vtpm reset %u", pcr);
+		assert_int_equal(evlog_fmt_reset(buf, sizeof(buf), pcr), (int)strlen(want));
+		assert_string_equal(buf, want);
+	}
+}
+
 /* ---- parsing ---- */
 
 static void test_parse_roundtrip(void **state)
@@ -930,6 +954,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fmt_lines),
 		cmocka_unit_test(test_fmt_limits),
+		cmocka_unit_test(test_fmt_every_byte_and_pcr),
 		cmocka_unit_test(test_parse_roundtrip),
 		cmocka_unit_test(test_parse_other_domains),
 		cmocka_unit_test(test_parse_rejects),
