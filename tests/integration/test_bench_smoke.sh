@@ -1,0 +1,60 @@
+#!/bin/sh
+# `make bench` in miniature: bench/run.py with a few commands per operation runs every part
+# (three servers over TCP and UNIX, the in-process floor, startup, memory, EK creation, IMA
+# catch-up), writes one report, leaves no server behind, and the mirrored daemons' logs
+# replay. Figures are not judged here (bench/README.md: timings are printed, never asserted).
+. tests/integration/lib.sh
+t_init bench_smoke
+
+N=40
+WARMUP=5
+IMA=500
+check "bench programs build" make -s bench-build B="$BUILD"
+
+RES="$T_DIR/results"
+mkdir -p "$RES"
+if BENCH_ROUNDS=1 BENCH_N=$N BENCH_WARMUP=$WARMUP BENCH_BLOCK=10 BENCH_EK_N=1 \
+	BENCH_FLOOR_N=500 BENCH_FLOOR_ROUNDS=1 BENCH_IMA_ENTRIES=$IMA BENCH_IMA_SAMPLES=1 \
+	python3 bench/run.py --build "$BUILD" --results "$RES" \
+	>"$T_DIR/report.md" 2>"$T_DIR/run.err"; then
+	pass "bench/run.py completes"
+else
+	fail "bench/run.py completes"
+	tail -20 "$T_DIR/run.err" | sed 's/^/    | /'
+fi
+
+check "one report written under --results" test "$(ls "$RES" | grep -c '\.md$')" -eq 1
+grep -v '^$' "$T_DIR/report.md" >"$T_DIR/printed"
+grep -v '^$' "$RES"/*.md >"$T_DIR/written"
+check "the written report is the printed one" cmp -s "$T_DIR/printed" "$T_DIR/written"
+for section in "Throughput and latency" "In-process floor" "Startup to ready" \
+	"Memory after the run" "EK creation" "IMA bridge catch-up" "Targets (issue)"; do
+	check "report has a section: $section" grep -q "^## $section" "$T_DIR/report.md"
+done
+
+# Every operation over every transport has a figure for each of the three servers.
+rows=$(grep -cE '^\| (PCR_Extend|PCR_Read|GetRandom|Quote) .*\| (tcti|persistent)-(tcp|unix) \| [0-9,]+ \| [0-9,]+ \| [0-9,]+ \|' \
+	"$T_DIR/report.md")
+check "16 throughput rows with three figures each (got $rows)" test "$rows" -eq 16
+
+# Two mirrored instances (TCP, UNIX), each sent N+WARMUP extends over the TCTI and as many
+# over one connection: all of them are records in the logs, which replay.
+records=$((4 * (N + WARMUP)))
+check "mirrored logs replay, $records PCR 8 records" \
+	grep -q "tcp ok, unix ok; $records PCR 8 records" "$T_DIR/report.md"
+check "IMA catch-up: every entry and boot_aggregate is a record" \
+	grep -q "(boot_aggregate included): $((IMA + 1))\." "$T_DIR/report.md"
+check "mirror cost is a figure" grep -qE '^\| \*\*mirror cost\*\* .*\| \*\*[0-9]+\.[0-9]+\*\* \|' \
+	"$T_DIR/report.md"
+targets=$(sed -n '/^## Targets (issue)/,$p' "$T_DIR/report.md" | grep -cE '\| (\*\*no\*\*|yes) \|$')
+check "six targets, each judged yes or no (got $targets)" test "$targets" -eq 6
+
+# Every server ran from the run's scratch directory: none may be left running, and the
+# directory is gone.
+scratch=$(sed -n 's/^bench: \[ *[0-9.]*s\] scratch \([^ ]*\);.*/\1/p' "$T_DIR/run.err")
+check "scratch directory named in the log ($scratch)" test -n "$scratch"
+# ([v]: the pattern does not match the pgrep command line itself)
+pattern=$(echo "$scratch/" | sed 's/vtpm-bench-/[v]tpm-bench-/')
+check "no server left running" sh -c "! pgrep -f '$pattern' >/dev/null"
+check "scratch directory removed" test ! -e "$scratch"
+t_done
