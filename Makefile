@@ -19,7 +19,7 @@ MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/vtpm-rtmr
 
 B := build
-PKGS := libtpms tss2-mu libcrypto json-c
+PKGS := libtpms tss2-mu libcrypto json-c liburing
 # libsystemd is optional: src/notify.c dlopen()s it only under systemd (NOTIFY_SOCKET set),
 # so it is never linked; its headers, when present, only type-check the sd_notify call.
 HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)

@@ -378,6 +378,10 @@ void options_usage(FILE *f)
 	      "Other:\n"
 	      "  --log-level error|warn|info|debug   (default info)\n"
 	      "  -h, --help            show this help\n"
-	      "  --version             show the version\n",
+	      "  --version             show the version\n"
+	      "\n"
+	      "Environment:\n"
+	      "  VTPM_RTMR_SOCKET_LOOP=poll   socket transport: serve with poll() instead of\n"
+	      "                        io_uring (used anyway where io_uring is refused)\n",
 	      f);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "transport_socket.h"
+#include "transport_socket_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,25 +19,6 @@
 #include "service.h"
 #include "tpm_cmds/tpm_frame.h"
 #include "util.h"
-
-#define MAX_CONNS 32
-#define CONN_BUF TPM_MAX_COMMAND_SIZE
-
-struct conn {
-	int fd;
-	bool ctrl;
-	size_t len;
-	uint8_t *buf; /* CONN_BUF bytes while the connection is open and has sent something */
-};
-
-struct socket_transport {
-	int data_listen;
-	int ctrl_listen;
-	char *unix_path;
-	char *unix_ctrl_path;
-	char tcti[300];
-	struct conn conns[MAX_CONNS];
-};
 
 static int set_nonblock_cloexec(int fd)
 {
@@ -203,6 +185,7 @@ void socket_transport_close(struct socket_transport *t)
 		if (t->conns[i].fd >= 0)
 			close(t->conns[i].fd);
 		free(t->conns[i].buf);
+		free(t->conns[i].out);
 	}
 	if (t->data_listen >= 0)
 		close(t->data_listen);
@@ -217,7 +200,7 @@ void socket_transport_close(struct socket_transport *t)
 	free(t);
 }
 
-static void conn_close(struct conn *c)
+void conn_close(struct conn *c)
 {
 	if (c->len)
 		log_debug("client left with %zu bytes of an incomplete %s message", c->len,
@@ -227,9 +210,11 @@ static void conn_close(struct conn *c)
 	c->len = 0;
 	free(c->buf);
 	c->buf = NULL;
+	free(c->out);
+	c->out = NULL;
 }
 
-static int conn_send(struct conn *c, const uint8_t *buf, size_t len)
+int conn_send(struct conn *c, const uint8_t *buf, size_t len)
 {
 	size_t done = 0;
 
@@ -252,18 +237,17 @@ static int conn_send(struct conn *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-static struct conn *accept_conn(struct socket_transport *t, int lfd, bool ctrl)
+struct conn *conn_claim(struct socket_transport *t, int fd, bool ctrl)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-	if (fd < 0)
-		return NULL;
 	for (size_t i = 0; i < MAX_CONNS; i++) {
-		if (t->conns[i].fd < 0) {
-			t->conns[i].fd = fd;
-			t->conns[i].ctrl = ctrl;
-			t->conns[i].len = 0;
-			return &t->conns[i];
+		struct conn *c = &t->conns[i];
+
+		if (c->fd < 0 && c->pending == 0) {
+			c->fd = fd;
+			c->ctrl = ctrl;
+			c->len = 0;
+			c->closing = false;
+			return c;
 		}
 	}
 	log_warn("too many client connections (%d); refusing one", MAX_CONNS);
@@ -271,71 +255,107 @@ static struct conn *accept_conn(struct socket_transport *t, int lfd, bool ctrl)
 	return NULL;
 }
 
-/* Returns false when the connection must be closed. */
-static bool data_process(struct conn *c, struct service *svc)
+/* Allocated on first input: MAX_CONNS idle pairs of buffers would cost 256 kB of RSS. */
+int conn_buffers(struct conn *c)
 {
-	static uint8_t rsp[TPM_MAX_COMMAND_SIZE];
-	struct tpm_header hdr;
-
-	while (c->len >= TPM_HEADER_SIZE) {
-		size_t rlen;
-		uint32_t rc;
-
-		tpm_header_parse(c->buf, c->len, &hdr);
-		rc = tpm_frame_check(c->buf, hdr.size <= c->len ? hdr.size : c->len,
-				     TPM_MAX_COMMAND_SIZE);
-		if (rc == TPM_RC_BAD_TAG || hdr.size < TPM_HEADER_SIZE ||
-		    hdr.size > TPM_MAX_COMMAND_SIZE) {
-			log_warn("malformed command (tag 0x%04x, size %u): answered 0x%x, connection "
-				 "closed", hdr.tag, hdr.size, rc);
-			rlen = tpm_build_error_response(rsp, sizeof(rsp), rc);
-			conn_send(c, rsp, rlen);
-			return false;
-		}
-		if (c->len < hdr.size)
-			return true;
-		rlen = service_command(svc, c->buf, hdr.size, rsp, sizeof(rsp), 0);
-		memmove(c->buf, c->buf + hdr.size, c->len - hdr.size);
-		c->len -= hdr.size;
-		if (conn_send(c, rsp, rlen) < 0)
-			return false;
-	}
-	return true;
+	if (!c->buf && !(c->buf = malloc(CONN_BUF)))
+		return -1;
+	if (!c->out && !(c->out = malloc(CONN_BUF)))
+		return -1;
+	return 0;
 }
 
-static bool ctrl_process(struct conn *c, struct service *svc, bool *terminate)
+static enum conn_step data_step(struct conn *c, struct service *svc, size_t *olen)
 {
-	static uint8_t out[CTRL_MAX_RESPONSE];
-	size_t need = ctrl_request_size(c->buf, c->len), olen;
+	struct tpm_header hdr;
+	uint32_t rc;
+
+	if (c->len < TPM_HEADER_SIZE)
+		return CONN_NEED_MORE;
+	tpm_header_parse(c->buf, c->len, &hdr);
+	rc = tpm_frame_check(c->buf, hdr.size <= c->len ? hdr.size : c->len, TPM_MAX_COMMAND_SIZE);
+	if (rc == TPM_RC_BAD_TAG || hdr.size < TPM_HEADER_SIZE || hdr.size > TPM_MAX_COMMAND_SIZE) {
+		log_warn("malformed command (tag 0x%04x, size %u): answered 0x%x, connection closed",
+			 hdr.tag, hdr.size, rc);
+		*olen = tpm_build_error_response(c->out, CONN_BUF, rc);
+		return CONN_REPLY_CLOSE;
+	}
+	if (c->len < hdr.size)
+		return CONN_NEED_MORE;
+	*olen = service_command(svc, c->buf, hdr.size, c->out, CONN_BUF, 0);
+	memmove(c->buf, c->buf + hdr.size, c->len - hdr.size);
+	c->len -= hdr.size;
+	return CONN_REPLY;
+}
+
+static enum conn_step ctrl_step(struct conn *c, struct service *svc, size_t *olen,
+				bool *terminate)
+{
+	size_t need = ctrl_request_size(c->buf, c->len);
 	unsigned actions;
 
 	if (need == 0 || c->len < need)
-		return true;
-	olen = ctrl_handle(svc, c->buf, c->len, out, sizeof(out), &actions);
+		return CONN_NEED_MORE;
+	*olen = ctrl_handle(svc, c->buf, c->len, c->out, CONN_BUF, &actions);
 	c->len = 0;
-	if (conn_send(c, out, olen) < 0)
-		return false;
 	if (actions & CTRL_ACTION_TERMINATE)
 		*terminate = true;
-	return true;
+	return CONN_REPLY;
 }
+
+enum conn_step conn_step(struct conn *c, struct service *svc, size_t *olen, bool *terminate)
+{
+	return c->ctrl ? ctrl_step(c, svc, olen, terminate) : data_step(c, svc, olen);
+}
+
+bool conn_has_message(const struct conn *c)
+{
+	struct tpm_header hdr;
+
+	if (c->ctrl) {
+		size_t need = ctrl_request_size(c->buf, c->len);
+
+		return need != 0 && c->len >= need;
+	}
+	return tpm_header_parse(c->buf, c->len, &hdr) == 0 && c->len >= hdr.size;
+}
+
+/* Answers every whole message buffered, in order; false when the connection must close. */
+bool conn_answer_buffered(struct conn *c, struct service *svc, bool *terminate)
+{
+	for (;;) {
+		size_t olen = 0;
+		enum conn_step step = conn_step(c, svc, &olen, terminate);
+
+		if (step == CONN_NEED_MORE)
+			return c->len < CONN_BUF; /* a full buffer cannot happen: frames are checked */
+		if (conn_send(c, c->out, olen) < 0 || step == CONN_REPLY_CLOSE)
+			return false;
+	}
+}
+
+/* ---- the poll() loop: where io_uring is not available (transport_socket_uring.c) ---- */
 
 static bool conn_readable(struct conn *c, struct service *svc, bool *terminate)
 {
 	ssize_t n;
 
-	/* allocated per connection: MAX_CONNS idle buffers would cost 128 kB of RSS */
-	if (!c->buf && !(c->buf = malloc(CONN_BUF)))
+	if (conn_buffers(c) < 0)
 		return false;
-	if (c->len == CONN_BUF)
-		return false; /* cannot happen for well-formed input: frames are checked first */
 	n = recv(c->fd, c->buf + c->len, CONN_BUF - c->len, 0);
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
 	if (n == 0)
 		return false;
 	c->len += (size_t)n;
-	return c->ctrl ? ctrl_process(c, svc, terminate) : data_process(c, svc);
+	return conn_answer_buffered(c, svc, terminate);
+}
+
+static struct conn *accept_conn(struct socket_transport *t, int lfd, bool ctrl)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	return fd < 0 ? NULL : conn_claim(t, fd, ctrl);
 }
 
 /*
@@ -369,7 +389,7 @@ static size_t fill_pollfds(struct socket_transport *t, struct pollfd *p, size_t 
 	return n;
 }
 
-int socket_transport_run(struct socket_transport *t, struct service *svc, int stop_fd)
+int socket_transport_run_poll(struct socket_transport *t, struct service *svc, int stop_fd)
 {
 	struct pollfd p[3 + MAX_CONNS];
 	size_t conn[3 + MAX_CONNS];
@@ -401,4 +421,19 @@ int socket_transport_run(struct socket_transport *t, struct service *svc, int st
 	if (terminate)
 		log_info("control channel asked to shut down");
 	return 0;
+}
+
+int socket_transport_run(struct socket_transport *t, struct service *svc, int stop_fd)
+{
+	const char *loop = getenv("VTPM_RTMR_SOCKET_LOOP");
+	int r;
+
+	if (loop && strcmp(loop, "poll") == 0) {
+		log_debug("socket transport: poll() loop (VTPM_RTMR_SOCKET_LOOP=poll)");
+		return socket_transport_run_poll(t, svc, stop_fd);
+	}
+	r = socket_transport_run_uring(t, svc, stop_fd);
+	if (r != SOCKET_URING_UNAVAILABLE)
+		return r;
+	return socket_transport_run_poll(t, svc, stop_fd);
 }

@@ -1,0 +1,96 @@
+#!/bin/sh
+# The socket transport has two event loops: io_uring where the kernel allows it, poll()
+# otherwise (or with VTPM_RTMR_SOCKET_LOOP=poll). The other socket tests run the default one;
+# here the socket and malformed-input tests run again on poll(), the daemon says which loop
+# it serves with, and a refused io_uring (as under a seccomp filter or
+# kernel.io_uring_disabled=2, emulated by an LD_PRELOAD shim) falls back to poll().
+. tests/integration/lib.sh
+t_init socket_loops
+
+# start_loop LOG [ENV...]: a sim daemon at debug level on a free port; sets PORT
+start_loop() {
+	log=$1
+	shift
+	PORT=$(free_port_pair)
+	env "$@" "$DAEMON_BIN" --port "$PORT" --runtime-dir "$T_DIR/run-$PORT" \
+		--rtmr-backend sim --quote-provider sim --ima-bridge off --ek-type ecc-p256 \
+		--log-level debug >"$log" 2>&1 &
+	DAEMON_PID=$!
+	T_PIDS="$T_PIDS $DAEMON_PID"
+	wait_log "$log" "serving"
+}
+
+wait_log() {
+	i=0
+	while [ $i -lt 200 ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+DIGEST=$(printf '%064d' 7)
+PCR8=$(python3 -c "import hashlib; print(hashlib.sha256(bytes(32) + bytes.fromhex('$DIGEST')).hexdigest())")
+
+# tools_round PORT: an extend of a fresh TPM's PCR 8 through the TCTI, read back; GetRandom
+tools_round() {
+	tcti="swtpm:host=127.0.0.1,port=$1"
+	TPM2TOOLS_TCTI=$tcti tpm2_pcrextend "8:sha256=$DIGEST" &&
+		TPM2TOOLS_TCTI=$tcti tpm2_pcrread sha256:8 | grep -qi "0x$PCR8" &&
+		TPM2TOOLS_TCTI=$tcti tpm2_getrandom 8 >/dev/null
+}
+
+DAEMON_BIN=$DAEMON
+start_loop "$T_DIR/default.log" || fail "daemon start (default loop)"
+if grep -q "socket transport: io_uring loop" "$T_DIR/default.log"; then
+	pass "default: serves with io_uring"
+	check "default: tpm2-tools through the io_uring loop" tools_round "$PORT"
+else
+	echo "SKIP: $T_NAME: io_uring refused on this machine (the other socket tests ran on" \
+		"poll()): $(grep -o 'io_uring [^:]*' "$T_DIR/default.log" | head -1)"
+fi
+stop_daemon >/dev/null
+
+start_loop "$T_DIR/poll.log" VTPM_RTMR_SOCKET_LOOP=poll || fail "daemon start (poll)"
+check "VTPM_RTMR_SOCKET_LOOP=poll: says it serves with poll()" \
+	grep -q "socket transport: poll() loop" "$T_DIR/poll.log"
+check "VTPM_RTMR_SOCKET_LOOP=poll: tpm2-tools" tools_round "$PORT"
+stop_daemon >/dev/null
+
+# io_uring_queue_init_params() failing as a sandbox makes it fail: EPERM.
+cat >"$T_DIR/no_uring.c" <<'EOF'
+#include <errno.h>
+struct io_uring;
+struct io_uring_params;
+int io_uring_queue_init_params(unsigned entries, struct io_uring *ring,
+			       struct io_uring_params *p)
+{
+	(void)entries; (void)ring; (void)p;
+	return -EPERM;
+}
+EOF
+if cc -shared -fPIC -o "$T_DIR/no_uring.so" "$T_DIR/no_uring.c"; then
+	DAEMON_BIN=$BUILD/vtpm-rtmrd # not the ASan build: its runtime must come first
+	start_loop "$T_DIR/refused.log" LD_PRELOAD="$T_DIR/no_uring.so" ||
+		fail "daemon start (io_uring refused)"
+	check "io_uring refused: says so and falls back to poll()" grep -q \
+		"io_uring is not available (Operation not permitted): serving with poll()" \
+		"$T_DIR/refused.log"
+	check "io_uring refused: tpm2-tools" tools_round "$PORT"
+	stop_daemon
+	check_eq "io_uring refused: stops cleanly" 0 $?
+else
+	fail "building the io_uring refusal shim"
+fi
+T_PIDS=""
+
+for t in test_socket_tools test_bad_input; do
+	if VTPM_RTMR_SOCKET_LOOP=poll sh "tests/integration/$t.sh" >"$T_DIR/$t.out" 2>&1; then
+		pass "$t.sh on the poll() loop ($(tail -1 "$T_DIR/$t.out"))"
+	else
+		fail "$t.sh on the poll() loop"
+		grep -v "^PASS" "$T_DIR/$t.out" | sed 's/^/    | /' | tail -20
+	fi
+done
+t_done
