@@ -19,7 +19,7 @@ MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/vtpm-rtmr
 
 B := build
-PKGS := libtpms tss2-mu libcrypto json-c liburing
+PKGS := libtpms tss2-mu libcrypto json-c
 # libsystemd is optional: src/notify.c dlopen()s it only under systemd (NOTIFY_SOCKET set),
 # so it is never linked; its headers, when present, only type-check the sd_notify call.
 HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
@@ -30,7 +30,10 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SYSTEMD_CFLAGS)
 # --as-needed: a binary records only the libraries it uses (the daemon has no json-c), also
 # where the toolchain does not default to it. -ldl: dlopen before glibc 2.34.
-PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -ldl
+# liburing (the socket transport's io_uring loop) is linked statically: the few functions used
+# cost less than mapping the shared library.
+PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
+	-Wl,-Bstatic -luring -Wl,-Bdynamic -lpthread -ldl
 
 WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g

@@ -28,7 +28,10 @@
 #include "transport_socket.h"
 #include "transport_socket_conn.h"
 
-#define RING_ENTRIES (2 * MAX_CONNS + 8) /* a send and a receive per connection, 3 more */
+/* Submissions go in batches (a full queue is submitted before more are added); completions
+ * wait in the larger completion queue: a receive per connection, stop, two accepts. */
+#define SQ_ENTRIES 16
+#define CQ_ENTRIES (2 * MAX_CONNS + 8)
 
 enum op { OP_STOP = 1, OP_ACCEPT_DATA, OP_ACCEPT_CTRL, OP_RECV, OP_SEND, OP_CANCEL };
 
@@ -286,8 +289,8 @@ static void drain(struct uring_loop *u)
 
 static int ring_open(struct uring_loop *u)
 {
-	struct io_uring_params p = { 0 };
-	int r = io_uring_queue_init_params(RING_ENTRIES, &u->ring, &p);
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE, .cq_entries = CQ_ENTRIES };
+	int r = io_uring_queue_init_params(SQ_ENTRIES, &u->ring, &p);
 
 	if (r < 0) {
 		log_info("io_uring is not available (%s): serving with poll()", strerror(-r));
