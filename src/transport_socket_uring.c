@@ -44,7 +44,8 @@ struct uring_loop {
 	struct socket_transport *t;
 	struct service *svc;
 	int stop_fd;
-	unsigned pending; /* requests that will post a completion (linked sends do not) */
+	unsigned pending; /* receives, accepts, the stop poll, cancels: each ends in one
+			   * completion (a linked send's failure stands for its receive) */
 	bool stop_armed;
 	bool accept_armed[2];
 	bool stop;
@@ -101,7 +102,8 @@ static void arm_recv(struct uring_loop *u, struct conn *c)
 	u->pending++;
 }
 
-/* The response in out, then (linked) the next receive; a successful send posts nothing. */
+/* The response in out, then (linked) the next receive. A successful send posts nothing; a
+ * failed one posts for both (see OP_SEND in handle()). */
 static void send_then_recv(struct uring_loop *u, struct conn *c, size_t olen)
 {
 	struct io_uring_sqe *sqe;
@@ -215,10 +217,14 @@ static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
 		received(u, c, cqe->res);
 		break;
 	case OP_SEND:
-		/* only a failed send posts: its linked receive is cancelled and closes c */
-		if (cqe->res != -EPIPE && cqe->res != -ECONNRESET)
+		/* Only a failed send posts. Its linked receive never ran, and posts nothing
+		 * either: the kernel skips the completions of the links of a failed
+		 * IOSQE_CQE_SKIP_SUCCESS request. It counted as pending: no longer. */
+		if (cqe->res != -EPIPE && cqe->res != -ECONNRESET && cqe->res != -ECANCELED)
 			log_debug("send to a client failed: %s", strerror(-cqe->res));
-		c->closing = true;
+		c->pending--;
+		u->pending--;
+		retire(c);
 		break;
 	case OP_CANCEL:
 		break;
@@ -260,9 +266,14 @@ static void drain(struct uring_loop *u)
 	for (int ctrl = 0; ctrl < 2; ctrl++)
 		if (u->accept_armed[ctrl])
 			cancel(u, UD(ctrl ? OP_ACCEPT_CTRL : OP_ACCEPT_DATA, 0));
-	for (size_t i = 0; i < MAX_CONNS; i++)
-		if (u->t->conns[i].pending)
-			cancel(u, UD(OP_RECV, i));
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		if (!u->t->conns[i].pending)
+			continue;
+		/* a send still waiting for room (a client that does not read) holds its linked
+		 * receive back: cancelling the send cancels both */
+		cancel(u, UD(OP_SEND, i));
+		cancel(u, UD(OP_RECV, i));
+	}
 	while (u->pending > 0) {
 		int r;
 

@@ -50,6 +50,63 @@ else
 fi
 stop_daemon >/dev/null
 
+# A client that sends commands but never reads the responses fills its receive buffer; the
+# daemon's send to it then waits in the ring. Others are still served, and SIGTERM still
+# stops the daemon at once (the waiting send is cancelled with its linked receive).
+if grep -q "socket transport: io_uring loop" "$T_DIR/default.log"; then
+	start_unix() {
+		"$DAEMON" --unix "$T_DIR/u.sock" --runtime-dir "$T_DIR/run-unix" --rtmr-backend sim \
+			--quote-provider sim --ima-bridge off --ek-type ecc-p256 >"$T_DIR/unix.log" 2>&1 &
+		DAEMON_PID=$!
+		T_PIDS="$T_PIDS $DAEMON_PID"
+		wait_log "$T_DIR/unix.log" "serving"
+	}
+	start_unix || fail "daemon start (UNIX)"
+	# More clients than connection slots (32) that send a command and hang up at once: the
+	# response's send fails (EPIPE) and each slot must come free again.
+	python3 - "$T_DIR/u.sock" <<'PY'
+import socket, struct, sys
+cmd = struct.pack(">HIIH", 0x8001, 12, 0x17B, 32)  # GetRandom(32)
+for _ in range(100):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.send(cmd)
+    s.close()
+PY
+	check "100 clients that hang up before their response: slots freed, others served" \
+		timeout 5 env TPM2TOOLS_TCTI="swtpm:path=$T_DIR/u.sock" tpm2_getrandom 8
+	python3 - "$T_DIR/u.sock" >"$T_DIR/stuck.out" 2>&1 <<'PY' &
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.setblocking(False)
+cmd = struct.pack(">HIIH", 0x8001, 12, 0x17B, 32)  # GetRandom(32)
+sent = 0
+try:
+    while sent < 100000:
+        s.send(cmd)
+        sent += 1
+        time.sleep(0.0005)
+except BlockingIOError:
+    pass
+print("sent", sent, flush=True)
+time.sleep(30)  # keep the connection open, never reading
+PY
+	STUCK=$!
+	T_PIDS="$T_PIDS $STUCK"
+	wait_log "$T_DIR/stuck.out" "sent" || fail "the non-reading client did not fill its socket"
+	check "a client that never reads ($(cat "$T_DIR/stuck.out")) does not hold up another" \
+		timeout 5 env TPM2TOOLS_TCTI="swtpm:path=$T_DIR/u.sock" tpm2_getrandom 8
+	t0=$(date +%s%N)
+	stop_daemon
+	check_eq "SIGTERM with a send waiting: exit status" 0 $?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "SIGTERM with a send waiting: stopped in ${ms} ms (< 3000)" test "$ms" -lt 3000
+	check "SIGTERM with a send waiting: nothing left in the ring" \
+		sh -c "! grep -q 'did not finish' '$T_DIR/unix.log'"
+	kill "$STUCK" 2>/dev/null
+fi
+
 start_loop "$T_DIR/poll.log" VTPM_RTMR_SOCKET_LOOP=poll || fail "daemon start (poll)"
 check "VTPM_RTMR_SOCKET_LOOP=poll: says it serves with poll()" \
 	grep -q "socket transport: poll() loop" "$T_DIR/poll.log"
