@@ -321,7 +321,7 @@ bool conn_has_message(const struct conn *c)
 }
 
 /* Answers every whole message buffered, in order; false when the connection must close. */
-bool conn_answer_buffered(struct conn *c, struct service *svc, bool *terminate)
+static bool conn_answer_buffered(struct conn *c, struct service *svc, bool *terminate)
 {
 	for (;;) {
 		size_t olen = 0;
@@ -389,7 +389,8 @@ static size_t fill_pollfds(struct socket_transport *t, struct pollfd *p, size_t 
 	return n;
 }
 
-int socket_transport_run_poll(struct socket_transport *t, struct service *svc, int stop_fd)
+static int socket_transport_run_poll(struct socket_transport *t, struct service *svc,
+				     int stop_fd)
 {
 	struct pollfd p[3 + MAX_CONNS];
 	size_t conn[3 + MAX_CONNS];

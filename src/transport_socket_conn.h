@@ -49,13 +49,10 @@ int conn_send(struct conn *c, const uint8_t *buf, size_t len);
 /* Takes one whole message off buf and answers it into out (*olen bytes). */
 enum conn_step conn_step(struct conn *c, struct service *svc, size_t *olen, bool *terminate);
 bool conn_has_message(const struct conn *c);
-/* conn_step and conn_send for every whole message buffered; false: close the connection. */
-bool conn_answer_buffered(struct conn *c, struct service *svc, bool *terminate);
 
 #define SOCKET_URING_UNAVAILABLE 1
 /* The io_uring loop; SOCKET_URING_UNAVAILABLE (before serving anything) when the kernel or a
  * sandbox refuses io_uring, so that the caller serves with the poll() loop instead. */
 int socket_transport_run_uring(struct socket_transport *t, struct service *svc, int stop_fd);
-int socket_transport_run_poll(struct socket_transport *t, struct service *svc, int stop_fd);
 
 #endif
