@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -76,10 +77,16 @@ static int serve_one(int fd, struct service *svc)
 	return 1;
 }
 
-/* Until the device node exists, look for it every 20 ms and after every command. */
+/*
+ * Until the device node exists, look for it every 20 ms and after every command. stat(), not
+ * access(): access() is a permission check on the node itself, which the device cgroup of a
+ * unit with DevicePolicy=closed refuses for /dev/tpmrmN, so the daemon would never say READY=1.
+ */
 static void check_ready(struct vtpm_proxy_ready *ready)
 {
-	if (!ready || !ready->path || access(ready->path, F_OK) != 0)
+	struct stat st;
+
+	if (!ready || !ready->path || stat(ready->path, &st) != 0)
 		return;
 	ready->path = NULL;
 	ready->cb(ready->ctx);
