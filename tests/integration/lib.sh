@@ -82,12 +82,15 @@ t_done() {
 	[ "$T_FAIL" -eq 0 ]
 }
 
-# A free TCP port P on 127.0.0.1 with P+1 also free.
+# A free TCP port P on 127.0.0.1 with P+1 also free, below the kernel's ephemeral range: a
+# port in that range can be taken meanwhile by any client connection's local end, and then a
+# daemon restarted on it fails to bind although nothing listens there.
 free_port_pair() {
 	python3 - <<'PY'
 import random, socket
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 for _ in range(200):
-    p = random.randint(20000, 60000)
+    p = random.randint(10000, max(10001, lo - 2))
     ok = True
     for q in (p, p + 1):
         s = socket.socket()
