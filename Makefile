@@ -20,7 +20,7 @@ DOCDIR  ?= $(PREFIX)/share/doc/vtpm-rtmr
 
 B := build
 PKGS := libtpms tss2-mu libcrypto json-c
-# libsystemd is optional: src/notify.c dlopen()s it only under systemd (NOTIFY_SOCKET set),
+# libsystemd is optional: src/daemon/notify.c dlopen()s it only under systemd (NOTIFY_SOCKET set),
 # so it is never linked; its headers, when present, only type-check the sd_notify call.
 HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
 ifeq ($(HAVE_SYSTEMD),1)
@@ -40,10 +40,16 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Isrc -I$(B)/gen -D_GNU_SOURCE $(SYSTEMD_DEF) $(PKG_CFLAGS) -MMD -MP
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-MAINS    := src/daemon_main.c src/tool_main.c
-LIB_SRCS := $(filter-out $(MAINS),$(wildcard src/*.c src/tpm_cmds/*.c src/rtmr_map/*.c src/attest/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
-SAN_OBJS := $(LIB_SRCS:%.c=$(B)/asan/%.o)
+# The layers (README "Code layout"): a core both binaries share, the daemon's and the tool's
+# own code. Each binary links its own archive and the core's, so a call from the tool into the
+# daemon fails to link.
+MAINS       := src/daemon/daemon_main.c src/tool/tool_main.c
+SRC_CORE    := $(wildcard $(addsuffix /*.c,$(addprefix src/,common tpm_cmds eventlog rtmr_map attest)))
+SRC_DAEMON  := $(filter-out $(MAINS),$(wildcard src/daemon/*.c src/daemon/transport/*.c))
+SRC_TOOL    := $(filter-out $(MAINS),$(wildcard src/tool/*.c))
+LIB_SRCS    := $(SRC_CORE) $(SRC_DAEMON) $(SRC_TOOL)
+LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+SAN_OBJS    := $(LIB_SRCS:%.c=$(B)/asan/%.o)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
@@ -84,25 +90,31 @@ $(B)/gen/intel_sgx_root_ca.inc: src/attest/intel_sgx_root_ca.pem
 $(B)/obj/src/attest/trust_anchor.o $(B)/asan/src/attest/trust_anchor.o: \
 	$(B)/gen/intel_sgx_root_ca.inc
 
+$(B)/libcore.a: $(SRC_CORE:%.c=$(B)/obj/%.o)
+$(B)/libdaemon.a: $(SRC_DAEMON:%.c=$(B)/obj/%.o)
+$(B)/libtool.a: $(SRC_TOOL:%.c=$(B)/obj/%.o)
+$(B)/asan/libcore.a: $(SRC_CORE:%.c=$(B)/asan/%.o)
+$(B)/asan/libdaemon.a: $(SRC_DAEMON:%.c=$(B)/asan/%.o)
+$(B)/asan/libtool.a: $(SRC_TOOL:%.c=$(B)/asan/%.o)
+# Everything, for the unit tests, test tools and benchmarks.
 $(B)/libvtpmrtmr.a: $(LIB_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
-
 $(B)/libvtpmrtmr-asan.a: $(SAN_OBJS)
+
+$(B)/%.a:
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/vtpm-rtmrd: $(B)/obj/src/daemon_main.o $(B)/libvtpmrtmr.a
+$(B)/vtpm-rtmrd: $(B)/obj/src/daemon/daemon_main.o $(B)/libdaemon.a $(B)/libcore.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/vtpm-rtmr: $(B)/obj/src/tool_main.o $(B)/libvtpmrtmr.a
+$(B)/vtpm-rtmr: $(B)/obj/src/tool/tool_main.o $(B)/libtool.a $(B)/libcore.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Sanitized daemon and tool: the integration tests run these.
-$(B)/asan/vtpm-rtmrd: $(B)/asan/src/daemon_main.o $(B)/libvtpmrtmr-asan.a
+$(B)/asan/vtpm-rtmrd: $(B)/asan/src/daemon/daemon_main.o $(B)/asan/libdaemon.a $(B)/asan/libcore.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-$(B)/asan/vtpm-rtmr: $(B)/asan/src/tool_main.o $(B)/libvtpmrtmr-asan.a
+$(B)/asan/vtpm-rtmr: $(B)/asan/src/tool/tool_main.o $(B)/asan/libtool.a $(B)/asan/libcore.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libvtpmrtmr-asan.a

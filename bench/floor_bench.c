@@ -31,13 +31,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "log.h"
-#include "mirror.h"
-#include "nvstore.h"
+#include "daemon/engine.h"
+#include "common/log.h"
+#include "daemon/mirror.h"
+#include "daemon/nvstore.h"
 #include "rtmr_map/rtmr_backend.h"
 #include "rtmr_map/rtmr_map.h"
-#include "service.h"
+#include "daemon/service.h"
 #include "tpm_cmds/tpm_build.h"
 
 #include "bench_extend.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <tss2/tss2_mu.h>
 
-#include "util.h"
+#include "common/util.h"
 
 int evidence_report_data(const uint8_t *nonce, size_t nonce_len, const uint8_t *ek_pub,
 			 size_t ek_pub_len, uint8_t out[64])

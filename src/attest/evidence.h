@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hash_alg.h"
+#include "common/hash_alg.h"
 
 #define EVIDENCE_VERSION 1
 #define EVIDENCE_MAX_LOGS 8

@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "attest/tdx_sim_ca.h"
-#include "log.h"
+#include "common/log.h"
 #include "rtmr_map/rtmr_backend.h"
-#include "util.h"
+#include "common/util.h"
 
 #define CONFIGFS_MAGIC 0x62656570   /* include/uapi/linux/magic.h */
 #define TSM_REPORT_SUFFIX "/tsm/report"

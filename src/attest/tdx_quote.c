@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "common/util.h"
 
 struct cursor {
 	const uint8_t *buf;  /* the whole quote: offsets in messages are relative to it */

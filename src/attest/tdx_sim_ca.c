@@ -19,7 +19,7 @@
 
 #include "attest/tdx_quote.h"
 #include "attest/tdx_sim_ca_internal.h"
-#include "util.h"
+#include "common/util.h"
 
 #define SIM_O "vtpm-rtmr simulator"
 #define SIM_INTER_CN "vtpm-rtmr SIM PCK Platform CA \xe2\x80\x94 NOT Intel"

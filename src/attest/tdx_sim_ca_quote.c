@@ -11,7 +11,7 @@
 
 #include "attest/tdx_quote.h"
 #include "attest/tdx_sim_ca_internal.h"
-#include "util.h"
+#include "common/util.h"
 
 #define SIM_MRTD_SEED "vtpm-rtmr SIM MRTD"
 

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <tss2/tss2_mu.h>
 
-#include "hash_alg.h"
-#include "util.h"
+#include "common/hash_alg.h"
+#include "common/util.h"
 
 #define AK_FILE_MAX (64 * 1024)
 

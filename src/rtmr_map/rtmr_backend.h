@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hash_alg.h"
+#include "common/hash_alg.h"
 #include "rtmr_map/rtmr_map.h"
 
 #define RTMR_DEFAULT_SYSFS_DIR "/sys/class/misc/tdx_guest/measurements"

@@ -7,7 +7,7 @@
 #include <sys/ioctl.h>
 
 #include "rtmr_map/rtmr_backend.h"
-#include "util.h"
+#include "common/util.h"
 
 struct rtmr_backend_ops {
 	int (*read)(struct rtmr_backend *b, unsigned idx, uint8_t *val);

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "common/util.h"
 
 #define MAP_FILE_MAX (1024 * 1024)
 #define NUM_SATURATE 100000000UL

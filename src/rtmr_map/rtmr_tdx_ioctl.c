@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 _Static_assert(sizeof(struct rtmr_tdx_extend_req) == 49, "tdx_extend_rtmr_req is 49 bytes");
 _Static_assert(sizeof(struct rtmr_tdx_report_req) == 1088, "tdx_report_req is 1088 bytes");

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <tss2/tss2_mu.h>
 
-#include "hash_alg.h"
+#include "common/hash_alg.h"
 #include "tpm_cmds/tpm_frame.h"
 
 #define AUTH_SESSION_MIN_SIZE 9 /* handle u32, empty nonce u16, attributes u8, empty hmac u16 */

@@ -35,9 +35,11 @@ FUZZ_CFLAGS  = $(FUZZ_LIB_CFLAGS) -Werror -Itests/fuzz
 # instrumentation, never the gcc objects). Only these, so that work in progress elsewhere in
 # src/ cannot break the fuzz build; after a refactor an "undefined reference" means a source
 # is missing here.
-FUZZ_LIB_SRCS := $(addprefix src/,ctrl_channel.c engine.c eventlog_export.c eventlog_record.c \
-		eventlog_replay.c hash_alg.c ima_bridge.c ima_list.c log.c mirror.c nvstore.c \
-		options.c service.c util.c) \
+FUZZ_LIB_SRCS := $(addprefix src/common/,hash_alg.c log.c util.c) \
+		$(addprefix src/eventlog/,eventlog_export.c eventlog_record.c eventlog_replay.c) \
+		$(addprefix src/daemon/,engine.c ima_bridge.c ima_list.c mirror.c nvstore.c \
+		options.c service.c) \
+		$(addprefix src/daemon/transport/,ctrl_channel.c) \
 		$(addprefix src/tpm_cmds/,pcr_cmds.c tpm_build.c tpm_ek.c tpm_frame.c tpm_marshal.c) \
 		$(addprefix src/attest/,evidence.c tdx_quote.c tdx_quote_verify.c trust_anchor.c) \
 		$(addprefix src/rtmr_map/,rtmr_backend.c rtmr_map.c rtmr_sim.c rtmr_tdx_ioctl.c \

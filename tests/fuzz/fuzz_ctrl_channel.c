@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: src/ctrl_channel.h, the swtpm control channel, on a real libtpms.
+ * libFuzzer target: src/daemon/transport/ctrl_channel.h, the swtpm control channel, on a real libtpms.
  *
  * Input: a sequence of requests, each [L][L bytes] (L clipped to what is left), handled in
  * order as one control connection would see them: ctrl_request_size() on every prefix of the
@@ -25,12 +25,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctrl_channel.h"
-#include "engine.h"
+#include "daemon/transport/ctrl_channel.h"
+#include "daemon/engine.h"
 #include "fuzz_common.h"
-#include "log.h"
-#include "nvstore.h"
-#include "service.h"
+#include "common/log.h"
+#include "daemon/nvstore.h"
+#include "daemon/service.h"
 #include "tpm_cmds/tpm_frame.h"
 
 #define MAX_REQUESTS 32

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: src/eventlog.h.
+ * libFuzzer target: src/eventlog/eventlog.h.
  *
  * The input, and its first line, are parsed as one record (evlog_parse_record), replayed as a whole SHA-384 log
  * (evlog_replay_text, and again line by line with evlog_replay_line) and exported as CEL-JSON
@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eventlog.h"
+#include "eventlog/eventlog.h"
 #include "fuzz_common.h"
-#include "hash_alg.h"
-#include "util.h"
+#include "common/hash_alg.h"
+#include "common/util.h"
 
 #define MAX_TRACKED 512
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "hash_alg.h"
+#include "common/hash_alg.h"
 #include "tpm_cmds/pcr_cmds.h"
 #include "tpm_cmds/tpm_build.h"
 #include "tpm_cmds/tpm_frame.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: src/ima_list.h on the input as a binary_runtime_measurements list:
+ * libFuzzer target: src/daemon/ima_list.h on the input as a binary_runtime_measurements list:
  * entries are parsed one after another as the IMA bridge does; a parsed entry's size stays
  * inside the input, its PCR is 0..23, every template digest either succeeds or fails with a
  * message, and a violation digests to all 0xFF.
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "ima_list.h"
+#include "daemon/ima_list.h"
 
 static void digest_all(const struct ima_entry *e)
 {

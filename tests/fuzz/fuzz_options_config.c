@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: src/options.h, options_parse_config() on a NUL-terminated copy of the
+ * libFuzzer target: src/daemon/options.h, options_parse_config() on a NUL-terminated copy of the
  * input, once with nothing set on the command line and once with every option set there
  * (then no value is applied, so whatever parsed before must parse again). Accepted settings
  * must be in range; options_free() releases everything (LeakSanitizer checks).
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "options.h"
+#include "daemon/options.h"
 
 static void check_opts(const struct daemon_options *o)
 {

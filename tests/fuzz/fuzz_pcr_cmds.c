@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "hash_alg.h"
+#include "common/hash_alg.h"
 #include "tpm_cmds/pcr_cmds.h"
 
 static bool kind_has_pcr(enum pcr_change_kind k)

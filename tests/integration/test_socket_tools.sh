@@ -110,7 +110,7 @@ check "the refusal names the corrupt file" grep -q "tpm2-permall.state is corrup
 check_eq "the corrupt file is kept unchanged" "$sum_before" "$(sha256sum "$CORRUPT/tpm2-permall.state")"
 
 # --- systemd readiness: READY=1 and STATUS= through NOTIFY_SOCKET, then STOPPING=1.
-# libsystemd is dlopen()ed only when NOTIFY_SOCKET is set (src/notify.c).
+# libsystemd is dlopen()ed only when NOTIFY_SOCKET is set (src/daemon/notify.c).
 export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$PORT"
 # wait_grep PATTERN FILE: up to 10 s for PATTERN to appear in FILE
 wait_grep() {

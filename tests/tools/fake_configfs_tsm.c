@@ -64,7 +64,7 @@
 
 #include "attest/quote_provider.h"
 #include "attest/tdx_sim_ca.h"
-#include "util.h"
+#include "common/util.h"
 #include "fuse_tool.h"
 
 #define MAX_ENTRIES 128

@@ -44,8 +44,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "hash_alg.h"
-#include "util.h"
+#include "common/hash_alg.h"
+#include "common/util.h"
 #include "fuse_tool.h"
 
 #define MAX_REGISTERS 64

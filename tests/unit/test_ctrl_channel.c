@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ctrl_channel.h"
-#include "service.h"
+#include "daemon/transport/ctrl_channel.h"
+#include "daemon/service.h"
 #include "tpm_cmds/tpm_frame.h"
 #include "tpm_fixture.h"
 

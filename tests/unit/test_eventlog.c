@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Event log: builders, strict parsing, replay (checked against chains computed here with
- * OpenSSL EVP, independently of src/hash_alg.c), implied PCRs, append, CEL-JSON export.
+ * OpenSSL EVP, independently of src/common/hash_alg.c), implied PCRs, append, CEL-JSON export.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
-#include "eventlog.h"
+#include "eventlog/eventlog.h"
 
 #define SHA384_LEN 48
 #define HEX_0_TO_2F                                                                                \

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "ima_list.h"
+#include "daemon/ima_list.h"
 
 static size_t put32(uint8_t *p, uint32_t v)
 {

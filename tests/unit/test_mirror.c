@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests: the PCR mirror (src/mirror.c) on the sim RTMR backend in a temporary runtime
+ * Unit tests: the PCR mirror (src/daemon/mirror.c) on the sim RTMR backend in a temporary runtime
  * directory, driven with hand-built command and response frames (no libtpms). Expected logs
  * and register values are computed here, independently, with OpenSSL EVP SHA-384:
  * rtmr = H(rtmr || H(line)), INIT and SYNC lines stating the value before them.
@@ -24,8 +24,8 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "log.h"
-#include "mirror.h"
+#include "common/log.h"
+#include "daemon/mirror.h"
 #include "rtmr_map/rtmr_backend.h"
 #include "rtmr_map/rtmr_backend_priv.h"
 

@@ -20,10 +20,10 @@
 
 #include <cmocka.h>
 
-#include "hash_alg.h"
-#include "log.h"
-#include "nvstore.h"
-#include "util.h"
+#include "common/hash_alg.h"
+#include "common/log.h"
+#include "daemon/nvstore.h"
+#include "common/util.h"
 
 #define CHILD_SKIP 77
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "options.h"
+#include "daemon/options.h"
 
 static int parse(struct daemon_options *o, char *err, size_t errlen, ...)
 {

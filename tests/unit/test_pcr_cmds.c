@@ -23,7 +23,7 @@
 #include <openssl/evp.h>
 
 #include "tpm_cmds/pcr_cmds.h"
-#include "util.h"
+#include "common/util.h"
 
 #define FRAME_MAX 8192
 #define OFF_SIZE 2    /* header: tag u16, size u32, code u32 */

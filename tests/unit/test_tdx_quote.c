@@ -24,7 +24,7 @@
 
 #include "attest/tdx_quote.h"
 #include "attest/tdx_sim_ca.h"
-#include "util.h"
+#include "common/util.h"
 
 /* v4 quote offsets (header 48 + body 584 + u32 signature data length). */
 #define V4_REPORTDATA 568

@@ -23,7 +23,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "attest/tpm_quote.h"
-#include "util.h"
+#include "common/util.h"
 
 #define DEFAULT_DATA_DIR "tests/unit/data/tpm_quote"
 

@@ -13,10 +13,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "service.h"
+#include "daemon/service.h"
 #include "tpm_cmds/tpm_frame.h"
 #include "tpm_fixture.h"
-#include "transport_vtpm_proxy.h"
+#include "daemon/transport/transport_vtpm_proxy.h"
 
 static struct tpm_fixture fx;
 static struct service svc;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
-#include "nvstore.h"
+#include "daemon/engine.h"
+#include "daemon/nvstore.h"
 
 struct tpm_fixture {
 	char dir[64];

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#include "common/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum log_level current_level = LOG_LVL_INFO;
+static const char *ident = "vtpm-rtmr";
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void log_set_level(enum log_level level)
+{
+	current_level = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return current_level;
+}
+
+void log_set_ident(const char *name)
+{
+	ident = name;
+}
+
+int log_parse_level(const char *s, enum log_level *out)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* syslog priorities: err=3 warning=4 info=6 debug=7 */
+static int level_priority(enum log_level level)
+{
+	static const int prio[] = { 3, 4, 6, 7 };
+
+	return prio[level];
+}
+
+static const char *level_word(enum log_level level)
+{
+	static const char *const words[] = { "error: ", "warning: ", "", "debug: " };
+
+	return words[level];
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	static int journal = -1;
+	va_list ap;
+
+	if (level > current_level)
+		return;
+	if (journal < 0)
+		journal = getenv("JOURNAL_STREAM") != NULL;
+	pthread_mutex_lock(&log_lock);
+	if (journal)
+		fprintf(stderr, "<%d>", level_priority(level));
+	else
+		fprintf(stderr, "%s: ", ident);
+	fputs(level_word(level), stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
+}

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: MIT
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/ek.h"
+#include "daemon/engine.h"
+#include "daemon/ima_bridge.h"
+#include "common/log.h"
+#include "daemon/mirror.h"
+#include "daemon/notify.h"
+#include "daemon/nvstore.h"
+#include "daemon/options.h"
+#include "rtmr_map/rtmr_backend.h"
+#include "rtmr_map/rtmr_map.h"
+#include "daemon/service.h"
+#include "daemon/transport/transport_socket.h"
+#include "daemon/transport/transport_vtpm_proxy.h"
+#include "common/util.h"
+
+struct daemon {
+	const struct daemon_options *opts;
+	const char *runtime_dir;
+	char *state_dir;
+	char *device_file;
+	struct nvstore *store;
+	struct rtmr_backend *backend;
+	struct mirror *mirror;
+	struct service svc;
+	struct ima_bridge *bridge;
+	struct socket_transport *sock; /* listening from the start; served once set up */
+	uint16_t banks[8];
+	size_t nbanks;
+	bool engine_up;
+	int stop_fd;
+};
+
+static int setup_dirs(struct daemon *d, char *err, size_t errlen)
+{
+	int r = mkdir_p(d->runtime_dir, 0755);
+
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create runtime directory %s: %s", d->runtime_dir,
+			 strerror(-r));
+		return -1;
+	}
+	if (d->opts->state_dir)
+		d->state_dir = strdup(d->opts->state_dir);
+	else if (asprintf(&d->state_dir, "%s/state", d->runtime_dir) < 0)
+		d->state_dir = NULL;
+	if (!d->state_dir || asprintf(&d->device_file, "%s/device", d->runtime_dir) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_mirror(struct daemon *d, char *err, size_t errlen)
+{
+	struct rtmr_backend_config cfg = {
+		.kind = d->opts->rtmr_backend,
+		.rtmr_dir = d->opts->rtmr_dir,
+		.runtime_dir = d->runtime_dir,
+	};
+	struct rtmr_map map;
+	char desc[256];
+
+	if (d->opts->map) {
+		if (rtmr_map_load(d->opts->map, &map, err, errlen) < 0)
+			return -1;
+	} else {
+		rtmr_map_default(&map);
+	}
+	if (rtmr_backend_open(&cfg, &d->backend, err, errlen) < 0)
+		return -1;
+	rtmr_map_describe(&map, desc, sizeof(desc));
+	log_info("RTMR backend %s; map: %s", rtmr_backend_name(d->backend), desc);
+	return mirror_open(&d->mirror, &map, d->backend, d->runtime_dir, err, errlen);
+}
+
+/* A runtime file, replaced atomically; one that already holds these bytes (a restart) is left
+ * as it is. */
+static int put_runtime_file(const char *path, const void *data, size_t len)
+{
+	_cleanup_free_ char *old = NULL;
+	size_t oldlen;
+
+	if (read_file_all(path, &old, &oldlen, len) == 0 && oldlen == len &&
+	    memcmp(old, data, len) == 0)
+		return 0;
+	return write_file_atomic(path, data, len, 0644);
+}
+
+/* The EK bound in attestation: persistent in the TPM, its TPMT_PUBLIC in ek.tpmt, and a
+ * `vtpm ek` record in every log. */
+static int setup_ek(struct daemon *d, char *err, size_t errlen)
+{
+	_cleanup_free_ char *path = NULL;
+	struct ek_info ek;
+	char hex[65];
+	int r;
+
+	if (ek_provision(d->opts->ek_type, &ek, err, errlen) < 0)
+		return -1;
+	/* what the start-up wrote (a new TPM's seeds, the persistent EK) is on disk before
+	 * ek.tpmt and the logs name the EK */
+	r = nvstore_flush(d->store);
+	if (r < 0)
+		return set_error(err, errlen, "cannot write the TPM state in %s: %s", d->state_dir,
+				 strerror(-r));
+	if (asprintf(&path, "%s/ek.tpmt", d->runtime_dir) < 0)
+		return -1;
+	r = put_runtime_file(path, ek.pub, ek.publen);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
+		return -1;
+	}
+	hex_encode(ek.sha256, sizeof(ek.sha256), hex);
+	log_info("EK %s at 0x%08x, TPMT_PUBLIC sha256 %s in %s", ek_type_name(ek.type), ek.handle,
+		 hex, path);
+	return mirror_record_ek(d->mirror, ek.sha256, err, errlen);
+}
+
+/* vtpm-rtmr attest takes its default quote provider from the daemon's configuration. */
+static int record_quote_provider(struct daemon *d, char *err, size_t errlen)
+{
+	_cleanup_free_ char *path = NULL;
+	const char *qp = d->opts->quote_provider ? d->opts->quote_provider : "auto";
+	int r;
+
+	if (asprintf(&path, "%s/quote-provider", d->runtime_dir) < 0)
+		return -1;
+	r = put_runtime_file(path, qp, strlen(qp));
+	if (r < 0)
+		return set_error(err, errlen, "cannot write %s: %s", path, strerror(-r));
+	return 0;
+}
+
+/* The state directory, locked: a second daemon on it stops here, before it listens. */
+static int open_state(struct daemon *d, char *err, size_t errlen)
+{
+	if (nvstore_open(d->state_dir, &d->store, err, errlen) < 0)
+		return -1;
+	/* nothing relies on the state before setup_ek flushes it: write each blob once */
+	nvstore_write_back(d->store);
+	return 0;
+}
+
+static int setup_engine(struct daemon *d, char *err, size_t errlen)
+{
+	bool manufactured;
+
+	if (engine_start(d->store, &manufactured, err, errlen) < 0)
+		return -1;
+	d->engine_up = true;
+	if (engine_active_banks(d->banks, ARRAY_SIZE(d->banks), &d->nbanks) < 0) {
+		snprintf(err, errlen, "cannot read the TPM's PCR banks");
+		return -1;
+	}
+	mirror_set_active_banks(d->mirror, d->banks, d->nbanks);
+	log_info("TPM 2.0 started (state %s%s)", d->state_dir,
+		 d->opts->state_dir ? "" : ", ephemeral");
+	if (mirror_new_instance(d->mirror, err, errlen) < 0)
+		return -1;
+	return setup_ek(d, err, errlen);
+}
+
+static int setup_ima_bridge(struct daemon *d, char *err, size_t errlen)
+{
+	struct ima_bridge_config cfg = { .list_path = d->opts->ima_list,
+					 .poll_ms = d->opts->ima_poll_ms,
+					 .banks = d->banks, .nbanks = d->nbanks };
+
+	if (d->opts->ima_bridge == IMA_BRIDGE_OFF)
+		return 0;
+	if (d->opts->ima_bridge == IMA_BRIDGE_AUTO && !ima_bridge_wanted(d->opts->ima_list)) {
+		log_info("IMA bridge off: no IMA list, or IMA has a TPM of its own");
+		return 0;
+	}
+	if (ima_bridge_start(&d->bridge, &cfg, &d->svc, err, errlen) < 0)
+		return -1;
+	d->svc.bridge = d->bridge;
+	return 0;
+}
+
+static int setup_signals(struct daemon *d, char *err, size_t errlen)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (d->stop_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "cannot set up signal handling: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static enum transport_kind choose_transport(const struct daemon_options *o)
+{
+	const char *vtpmx = o->vtpmx ? o->vtpmx : VTPMX_PATH;
+
+	if (o->transport != TRANSPORT_AUTO)
+		return o->transport;
+	if (access(vtpmx, F_OK) == 0) {
+		log_info("transport auto: %s exists, using vtpm-proxy", vtpmx);
+		return TRANSPORT_VTPM_PROXY;
+	}
+	log_info("transport auto: %s absent, using the swtpm socket protocol", vtpmx);
+	return TRANSPORT_SOCKET;
+}
+
+struct published {
+	struct daemon *d;
+	char desc[128];
+};
+
+/* The device nodes exist: say so on stderr, in <runtime-dir>/device and to systemd. */
+static void publish_device(void *ctx)
+{
+	struct published *p = ctx;
+	int r = write_file_atomic(p->d->device_file, p->desc, strlen(p->desc), 0644);
+
+	if (r < 0)
+		log_warn("cannot write %s: %s", p->d->device_file, strerror(-r));
+	log_info("TPM device ready: %s", p->desc);
+	notify_ready(p->desc);
+}
+
+static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
+{
+	struct published pub = { .d = d };
+	struct vtpm_proxy_ready ready = { .cb = publish_device, .ctx = &pub };
+	struct vtpm_proxy_dev dev;
+	char node[64];
+	int r;
+
+	/* a stale file from a daemon that was killed names a device that is gone */
+	unlink(d->device_file);
+	if (vtpm_proxy_create(d->opts->vtpmx, &dev, err, errlen) < 0)
+		return -1;
+	snprintf(pub.desc, sizeof(pub.desc), "/dev/tpm%u /dev/tpmrm%u", dev.tpm_num, dev.tpm_num);
+	snprintf(node, sizeof(node), "/dev/tpmrm%u", dev.tpm_num);
+	ready.path = node;
+	log_info("created TPM device %s (major/minor %u/%u); answering the kernel's start-up "
+		 "commands", pub.desc, dev.major, dev.minor);
+	r = vtpm_proxy_serve(dev.fd, &d->svc, d->stop_fd, &ready);
+	close(dev.fd);
+	unlink(d->device_file);
+	if (r < 0)
+		snprintf(err, errlen, "serving the vtpm_proxy device failed");
+	return r;
+}
+
+/*
+ * The socket transport listens before the TPM is set up, as swtpm does: a client that
+ * connects meanwhile waits in the backlog instead of being refused, and a busy port fails the
+ * start before any state is made. Nothing is read or answered before run_socket.
+ */
+static int open_socket(struct daemon *d, char *err, size_t errlen)
+{
+	struct socket_transport_config cfg = {
+		.bind_addr = d->opts->bind_addr,
+		.port = d->opts->port,
+		.unix_path = d->opts->unix_path,
+	};
+
+	if (choose_transport(d->opts) != TRANSPORT_SOCKET)
+		return 0;
+	return socket_transport_open(&cfg, &d->sock, err, errlen);
+}
+
+static int run_socket(struct daemon *d, char *err, size_t errlen)
+{
+	char status[400];
+	int r;
+
+	snprintf(status, sizeof(status), "serving TPM2TOOLS_TCTI=%s",
+		 socket_transport_tcti(d->sock));
+	log_info("%s", status);
+	notify_ready(status);
+	r = socket_transport_run(d->sock, &d->svc, d->stop_fd);
+	if (r < 0)
+		snprintf(err, errlen, "the socket transport failed");
+	return r;
+}
+
+static void teardown(struct daemon *d)
+{
+	notify_stopping();
+	if (d->bridge) {
+		ima_bridge_stop(d->bridge);
+		d->svc.bridge = NULL;
+	}
+	socket_transport_close(d->sock);
+	if (d->engine_up) {
+		service_lock(&d->svc);
+		engine_stop();
+		service_unlock(&d->svc);
+	}
+	/* a start that failed before setup_ek keeps what libtpms wrote, as before write-back */
+	if (d->store)
+		nvstore_flush(d->store);
+	mirror_close(d->mirror);
+	rtmr_backend_close(d->backend);
+	nvstore_close(d->store);
+	service_destroy(&d->svc);
+	if (d->stop_fd >= 0)
+		close(d->stop_fd);
+	free(d->state_dir);
+	free(d->device_file);
+}
+
+int daemon_run(const struct daemon_options *opts)
+{
+	struct daemon d = { .opts = opts, .stop_fd = -1 };
+	char err[1024] = "";
+	int r = -1;
+
+	d.runtime_dir = opts->runtime_dir ? opts->runtime_dir : DEFAULT_RUNTIME_DIR;
+	service_init(&d.svc, NULL);
+	if (setup_signals(&d, err, sizeof(err)) < 0 || setup_dirs(&d, err, sizeof(err)) < 0 ||
+	    open_state(&d, err, sizeof(err)) < 0 || open_socket(&d, err, sizeof(err)) < 0 ||
+	    record_quote_provider(&d, err, sizeof(err)) < 0 ||
+	    setup_mirror(&d, err, sizeof(err)) < 0 || setup_engine(&d, err, sizeof(err)) < 0)
+		goto out;
+	d.svc.mirror = d.mirror;
+	mirror_start_serving(d.mirror);
+	if (setup_ima_bridge(&d, err, sizeof(err)) < 0)
+		goto out;
+	r = d.sock ? run_socket(&d, err, sizeof(err)) : run_vtpm_proxy(&d, err, sizeof(err));
+	if (r == 0)
+		log_info("stopping");
+out:
+	if (r < 0)
+		log_error("%s", err);
+	teardown(&d);
+	return r < 0 ? EXIT_SETUP : 0;
+}

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: MIT
+#include "daemon/mirror.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "eventlog/eventlog.h"
+#include "common/hash_alg.h"
+#include "common/log.h"
+#include "rtmr_map/rtmr_backend.h"
+#include "common/util.h"
+
+#define MAX_BANKS 8
+
+struct mirror_log {
+	bool used;
+	int fd;
+	char *path;
+	const struct hash_alg *alg;
+	uint8_t expected[HASH_MAX_SIZE]; /* the register value this log implies */
+};
+
+struct mirror {
+	struct rtmr_map map;
+	struct rtmr_backend *backend;
+	struct mirror_log logs[RTMR_MAX];
+	uint16_t banks[MAX_BANKS];
+	size_t nbanks;
+	struct mirror_stats stats;
+	long crash_after; /* test hook: SIGKILL after this many appends, before the extend */
+	long served_appends; /* appends for client commands (counted for the test hook) */
+	bool serving;
+	bool failed;         /* a record could not be mirrored: write nothing more */
+};
+
+static void hex_of(const uint8_t *v, size_t n, char *out)
+{
+	hex_encode(v, n, out);
+}
+
+/* Append a record and extend the register with its digest; keep `expected` in step. */
+static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size_t len,
+			  char *why, size_t whylen)
+{
+	struct mirror_log *l = &m->logs[idx];
+	uint8_t digest[HASH_MAX_SIZE], next[HASH_MAX_SIZE];
+	int r;
+
+	if (m->failed) {
+		snprintf(why, whylen, "the mirror already failed; restart the daemon");
+		return -1;
+	}
+	m->failed = true; /* until this record is fully mirrored */
+	memcpy(next, l->expected, l->alg->size);
+	if (hash_digest(l->alg, line, len, digest) < 0 ||
+	    hash_extend(l->alg, next, digest, l->alg->size) < 0) {
+		snprintf(why, whylen, "cannot hash a record for RTMR%u", idx);
+		return -1;
+	}
+	r = evlog_append(l->fd, line, len);
+	if (r < 0) {
+		snprintf(why, whylen, "cannot append to %s: %s", l->path, strerror(-r));
+		return -1;
+	}
+	m->stats.records++;
+	if (m->serving && m->crash_after > 0 && ++m->served_appends >= m->crash_after) {
+		log_warn("test hook VTPM_RTMR_TEST_CRASH_AFTER_APPEND: killing the daemon between "
+			 "log append and RTMR extend");
+		raise(SIGKILL);
+	}
+	r = rtmr_backend_extend_known(m->backend, idx, digest, l->expected, next);
+	if (r < 0) {
+		snprintf(why, whylen, "extending RTMR%u through %s failed: %s (the record is in "
+			 "%s; a restart rolls it forward)", idx, rtmr_backend_name(m->backend),
+			 strerror(-r), l->path);
+		return -1;
+	}
+	memcpy(l->expected, next, l->alg->size);
+	m->failed = false;
+	return 0;
+}
+
+/* The register must still hold what the log implies; if not, write SYNC first. */
+static int check_sync(struct mirror *m, unsigned idx, char *why, size_t whylen)
+{
+	struct mirror_log *l = &m->logs[idx];
+	uint8_t cur[HASH_MAX_SIZE];
+	char line[EVLOG_MAX_LINE + 1];
+	int r = rtmr_backend_read(m->backend, idx, cur), len;
+
+	if (r < 0) {
+		snprintf(why, whylen, "reading RTMR%u failed: %s", idx, strerror(-r));
+		return -1;
+	}
+	if (memcmp(cur, l->expected, l->alg->size) == 0)
+		return 0;
+	log_warn("RTMR%u was extended by someone else: writing a SYNC record", idx);
+	len = evlog_fmt_sync(line, sizeof(line), l->alg, cur);
+	if (len < 0)
+		return -1;
+	/* the SYNC record is extended onto the value found */
+	memcpy(l->expected, cur, l->alg->size);
+	m->stats.syncs++;
+	return log_and_extend(m, idx, line, (size_t)len, why, whylen);
+}
+
+static int write_record(struct mirror *m, unsigned idx, const char *line, size_t len, char *why,
+			size_t whylen)
+{
+	if (check_sync(m, idx, why, whylen) < 0)
+		return -1;
+	return log_and_extend(m, idx, line, len, why, whylen);
+}
+
+static int start_new_log(struct mirror *m, unsigned idx, char *err, size_t errlen)
+{
+	struct mirror_log *l = &m->logs[idx];
+	char line[EVLOG_MAX_LINE + 1];
+	int r = rtmr_backend_read(m->backend, idx, l->expected), len;
+
+	if (r < 0) {
+		snprintf(err, errlen, "reading RTMR%u failed: %s", idx, strerror(-r));
+		return -1;
+	}
+	len = evlog_fmt_init(line, sizeof(line), l->alg, l->expected);
+	if (len < 0)
+		return -1;
+	log_info("starting event log %s", l->path);
+	return log_and_extend(m, idx, line, (size_t)len, err, errlen);
+}
+
+/* Crash consistency: continue, roll forward the last record, or SYNC. */
+static int reconcile(struct mirror *m, unsigned idx, const struct evlog_replay *rp, char *err,
+		     size_t errlen)
+{
+	struct mirror_log *l = &m->logs[idx];
+	char have[2 * HASH_MAX_SIZE + 1], want[2 * HASH_MAX_SIZE + 1];
+	uint8_t cur[HASH_MAX_SIZE];
+	int r = rtmr_backend_read(m->backend, idx, cur);
+
+	if (r < 0) {
+		snprintf(err, errlen, "reading RTMR%u failed: %s", idx, strerror(-r));
+		return -1;
+	}
+	memcpy(l->expected, rp->rtmr, l->alg->size);
+	if (memcmp(cur, rp->rtmr, l->alg->size) == 0) {
+		log_info("continuing event log %s (%zu records)", l->path, rp->records);
+		return 0;
+	}
+	if (rp->records >= 1 && memcmp(cur, rp->rtmr_before_last, l->alg->size) == 0) {
+		r = rtmr_backend_extend(m->backend, idx, rp->last_digest);
+		if (r < 0) {
+			snprintf(err, errlen, "rolling forward RTMR%u failed: %s", idx,
+				 strerror(-r));
+			return -1;
+		}
+		m->stats.roll_forwards++;
+		log_warn("RTMR%u lacked the last record of %s (interrupted extend): rolled forward",
+			 idx, l->path);
+		return 0;
+	}
+	hex_of(cur, l->alg->size, have);
+	hex_of(rp->rtmr, l->alg->size, want);
+	log_warn("RTMR%u holds %s but %s replays to %s: writing a SYNC record", idx, have,
+		 l->path, want);
+	return check_sync(m, idx, err, errlen);
+}
+
+static int replay_existing(struct mirror *m, unsigned idx, const char *text, size_t len,
+			   char *err, size_t errlen)
+{
+	struct evlog_replay rp;
+
+	evlog_replay_init(&rp, m->logs[idx].alg);
+	if (evlog_replay_text(&rp, text, len, m->logs[idx].path, NULL, NULL, err, errlen) < 0)
+		return -1;
+	if (!rp.started)
+		return start_new_log(m, idx, err, errlen);
+	return reconcile(m, idx, &rp, err, errlen);
+}
+
+/* A record cut short by a failed append was never extended nor acknowledged: drop it. */
+static int drop_partial_record(struct mirror_log *l, const char *text, size_t *len, char *err,
+			       size_t errlen)
+{
+	const char *nl = memrchr(text, '\n', *len);
+	size_t keep = nl ? (size_t)(nl - text) + 1 : 0;
+
+	log_warn("%s ends with %zu bytes of an incomplete record (an append failed before): "
+		 "removing them: '%.*s'", l->path, *len - keep, (int)(*len - keep), text + keep);
+	if (ftruncate(l->fd, (off_t)keep) < 0) {
+		snprintf(err, errlen, "cannot truncate %s: %s", l->path, strerror(errno));
+		return -1;
+	}
+	*len = keep;
+	return 0;
+}
+
+static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, char *err,
+		    size_t errlen)
+{
+	struct mirror_log *l = &m->logs[idx];
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	l->alg = rtmr_backend_alg(m->backend, idx);
+	if (!l->alg) {
+		snprintf(err, errlen, "the map uses RTMR%u but backend %s has no such register", idx,
+			 rtmr_backend_name(m->backend));
+		return -1;
+	}
+	if (asprintf(&l->path, "%s/rtmr%u.log", runtime_dir, idx) < 0)
+		return -1;
+	l->fd = open(l->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (l->fd < 0) {
+		snprintf(err, errlen, "cannot open event log %s: %s", l->path, strerror(errno));
+		return -1;
+	}
+	l->used = true;
+	r = read_file_all(l->path, &text, &len, 256u << 20);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read event log %s: %s", l->path, strerror(-r));
+		return -1;
+	}
+	if (len > 0 && text[len - 1] != '\n' && drop_partial_record(l, text, &len, err, errlen) < 0)
+		return -1;
+	if (len == 0)
+		return start_new_log(m, idx, err, errlen);
+	return replay_existing(m, idx, text, len, err, errlen);
+}
+
+int mirror_open(struct mirror **out, const struct rtmr_map *map, struct rtmr_backend *backend,
+		const char *runtime_dir, char *err, size_t errlen)
+{
+	struct mirror *m = calloc(1, sizeof(*m));
+	const char *crash = getenv("VTPM_RTMR_TEST_CRASH_AFTER_APPEND");
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	m->map = *map;
+	m->backend = backend;
+	m->crash_after = crash ? atol(crash) : 0;
+	for (unsigned i = 0; i < RTMR_MAX; i++)
+		m->logs[i].fd = -1;
+	for (unsigned i = 0; i < RTMR_MAX; i++) {
+		if (rtmr_map_rtmr_used(map, i) && open_log(m, i, runtime_dir, err, errlen) < 0) {
+			mirror_close(m);
+			return -1;
+		}
+	}
+	*out = m;
+	return 0;
+}
+
+void mirror_close(struct mirror *m)
+{
+	if (!m)
+		return;
+	for (unsigned i = 0; i < RTMR_MAX; i++) {
+		if (m->logs[i].fd >= 0)
+			close(m->logs[i].fd);
+		free(m->logs[i].path);
+	}
+	free(m);
+}
+
+void mirror_start_serving(struct mirror *m)
+{
+	if (m)
+		m->serving = true;
+}
+
+void mirror_set_active_banks(struct mirror *m, const uint16_t *algs, size_t n)
+{
+	if (!m)
+		return;
+	m->nbanks = n < MAX_BANKS ? n : MAX_BANKS;
+	memcpy(m->banks, algs, m->nbanks * sizeof(algs[0]));
+}
+
+void mirror_get_stats(const struct mirror *m, struct mirror_stats *st)
+{
+	if (m)
+		*st = m->stats;
+	else
+		memset(st, 0, sizeof(*st));
+}
+
+static int for_each_log(struct mirror *m, const char *line, size_t len, char *why, size_t whylen)
+{
+	for (unsigned i = 0; i < RTMR_MAX; i++)
+		if (m->logs[i].used && write_record(m, i, line, len, why, whylen) < 0)
+			return -1;
+	return 0;
+}
+
+int mirror_new_instance(struct mirror *m, char *err, size_t errlen)
+{
+	char line[64];
+	int len;
+
+	if (!m)
+		return 0;
+	len = evlog_fmt_startup_clear(line, sizeof(line));
+	return len < 0 ? -1 : for_each_log(m, line, (size_t)len, err, errlen);
+}
+
+int mirror_record_ek(struct mirror *m, const uint8_t sha256[32], char *err, size_t errlen)
+{
+	char line[128];
+	int len;
+
+	if (!m)
+		return 0;
+	len = evlog_fmt_ek(line, sizeof(line), sha256);
+	return len < 0 ? -1 : for_each_log(m, line, (size_t)len, err, errlen);
+}
+
+int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirror_op *op)
+{
+	op->active = false;
+	if (!m)
+		return 0;
+	if (pcr_cmd_classify(cmd, len, &op->chg) < 0)
+		return -1;
+	switch (op->chg.kind) {
+	case PCR_CHANGE_NONE:
+		return 0;
+	case PCR_CHANGE_STARTUP_CLEAR:
+	case PCR_CHANGE_STARTUP_STATE:
+		op->active = true;
+		return 0;
+	default:
+		op->active = rtmr_map_rtmr_of(&m->map, op->chg.pcr) >= 0;
+		return 0;
+	}
+}
+
+static bool bank_active(const struct mirror *m, uint16_t alg)
+{
+	for (size_t i = 0; i < m->nbanks; i++)
+		if (m->banks[i] == alg)
+			return true;
+	return false;
+}
+
+/* PCR_Extend may name a bank twice (extended twice, in order): one record per run of
+ * distinct banks keeps the log's "sorted, no duplicate" rule and the TPM's semantics. */
+static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change *chg, char *why,
+			size_t whylen)
+{
+	struct evlog_digest d[EVLOG_MAX_DIGESTS];
+	char line[EVLOG_MAX_LINE + 1];
+	size_t n = 0;
+	int len;
+
+	for (uint32_t i = 0; i <= chg->digests.count && i <= TPM2_NUM_PCR_BANKS; i++) {
+		const TPMT_HA *ha = i < chg->digests.count ? &chg->digests.digests[i] : NULL;
+		const struct hash_alg *alg = ha ? hash_alg_by_tpm(ha->hashAlg) : NULL;
+		bool dup = false;
+
+		for (size_t j = 0; ha && j < n; j++)
+			dup |= d[j].alg->tpm_alg == ha->hashAlg;
+		if ((!ha || dup) && n > 0) {
+			len = evlog_fmt_extend(line, sizeof(line), chg->pcr, d, n);
+			if (len < 0 || write_record(m, idx, line, (size_t)len, why, whylen) < 0)
+				return -1;
+			n = 0;
+		}
+		if (!alg || !bank_active(m, ha->hashAlg))
+			continue;
+		d[n].alg = alg;
+		memcpy(d[n].d, &ha->digest, alg->size);
+		n++;
+	}
+	return 0;
+}
+
+/* Startup(STATE) restores PCRs 0-15 as they were saved but puts 16-23, which are not saved,
+ * back to their initial values: 16 and 23 to zero, which a reset record says; 17-22 to all
+ * 0xFF, which no record can say, so a mirrored one among them fails closed. */
+static int startup_state(struct mirror *m, char *why, size_t whylen)
+{
+	char line[64];
+	int len;
+
+	for (unsigned pcr = 16; pcr < RTMR_MAP_PCRS; pcr++) {
+		int idx = rtmr_map_rtmr_of(&m->map, pcr);
+
+		if (idx < 0)
+			continue;
+		if (pcr != 16 && pcr != 23) {
+			snprintf(why, whylen, "Startup(STATE) re-initialized mirrored PCR %u to all "
+				 "0xFF, which the event log cannot record", pcr);
+			return -1;
+		}
+		len = evlog_fmt_reset(line, sizeof(line), pcr);
+		if (len < 0 || write_record(m, (unsigned)idx, line, (size_t)len, why, whylen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, size_t rlen,
+		  char *why, size_t whylen)
+{
+	char line[64];
+	int r, idx, len;
+
+	if (!m || !op->active)
+		return 0; /* nothing this mirror records */
+	r = pcr_rsp_apply(rsp, rlen, &op->chg);
+	if (r == 0)
+		return 0; /* the TPM refused: no PCR changed */
+	if (r < 0) {
+		snprintf(why, whylen, "unparseable response to a %s command",
+			 pcr_change_kind_name(op->chg.kind));
+		return -1;
+	}
+	if (op->chg.kind == PCR_CHANGE_STARTUP_CLEAR)
+		return mirror_new_instance(m, why, whylen);
+	if (op->chg.kind == PCR_CHANGE_STARTUP_STATE)
+		return startup_state(m, why, whylen);
+	idx = rtmr_map_rtmr_of(&m->map, op->chg.pcr);
+	if (idx < 0)
+		return 0;
+	if (op->chg.kind == PCR_CHANGE_RESET) {
+		len = evlog_fmt_reset(line, sizeof(line), op->chg.pcr);
+		if (len < 0)
+			return -1;
+		return write_record(m, (unsigned)idx, line, (size_t)len, why, whylen);
+	}
+	return write_extend(m, (unsigned)idx, &op->chg, why, whylen);
+}

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+#include "daemon/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+enum opt_id {
+	OPT_TRANSPORT,
+	OPT_PORT,
+	OPT_UNIX,
+	OPT_BIND,
+	OPT_STATE_DIR,
+	OPT_RUNTIME_DIR,
+	OPT_CONFIG,
+	OPT_MAP,
+	OPT_RTMR_BACKEND,
+	OPT_RTMR_DIR,
+	OPT_VTPMX,
+	OPT_EK_TYPE,
+	OPT_QUOTE_PROVIDER,
+	OPT_IMA_BRIDGE,
+	OPT_IMA_LIST,
+	OPT_IMA_POLL_MS,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_COUNT
+};
+
+static const struct option long_opts[] = {
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "unix", required_argument, NULL, OPT_UNIX },
+	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "map", required_argument, NULL, OPT_MAP },
+	{ "rtmr-backend", required_argument, NULL, OPT_RTMR_BACKEND },
+	{ "rtmr-dir", required_argument, NULL, OPT_RTMR_DIR },
+	{ "vtpmx", required_argument, NULL, OPT_VTPMX },
+	{ "ek-type", required_argument, NULL, OPT_EK_TYPE },
+	{ "quote-provider", required_argument, NULL, OPT_QUOTE_PROVIDER },
+	{ "ima-bridge", required_argument, NULL, OPT_IMA_BRIDGE },
+	{ "ima-list", required_argument, NULL, OPT_IMA_LIST },
+	{ "ima-poll-ms", required_argument, NULL, OPT_IMA_POLL_MS },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+const char *transport_kind_name(enum transport_kind k)
+{
+	static const char *const names[] = { "auto", "vtpm-proxy", "socket" };
+
+	return names[k];
+}
+
+void options_init(struct daemon_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->transport = TRANSPORT_AUTO;
+	o->port = DEFAULT_PORT;
+	o->rtmr_backend = RTMR_BACKEND_AUTO;
+	o->log_level = LOG_LVL_INFO;
+	o->ek_type = EK_RSA2048;
+	o->ima_bridge = IMA_BRIDGE_AUTO;
+	o->ima_poll_ms = 1000;
+}
+
+void options_free(struct daemon_options *o)
+{
+	free(o->unix_path);
+	free(o->bind_addr);
+	free(o->state_dir);
+	free(o->runtime_dir);
+	free(o->config);
+	free(o->map);
+	free(o->rtmr_dir);
+	free(o->vtpmx);
+	free(o->ima_list);
+	free(o->quote_provider);
+	memset(o, 0, sizeof(*o));
+}
+
+static int set_string(char **dst, const char *val)
+{
+	char *copy = strdup(val);
+
+	if (!copy)
+		return -1;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int parse_transport(const char *v, enum transport_kind *out)
+{
+	for (int k = TRANSPORT_AUTO; k <= TRANSPORT_SOCKET; k++) {
+		if (strcmp(v, transport_kind_name(k)) == 0) {
+			*out = k;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int set_path(char **dst, const char *val, const char *what, char *err, size_t errlen)
+{
+	if (!*val) {
+		snprintf(err, errlen, "%s must not be empty", what);
+		return -1;
+	}
+	return set_string(dst, val);
+}
+
+/* Apply one option value; err gets a message without location. */
+static int apply(struct daemon_options *o, int id, const char *val, char *err, size_t errlen)
+{
+	unsigned long port;
+
+	switch (id) {
+	case OPT_TRANSPORT:
+		if (parse_transport(val, &o->transport) == 0)
+			return 0;
+		snprintf(err, errlen, "invalid transport '%s' (auto, vtpm-proxy, socket)", val);
+		return -1;
+	case OPT_PORT:
+		if (parse_uint(val, 1, 65534, &port) == 0) {
+			o->port = (unsigned)port;
+			return 0;
+		}
+		snprintf(err, errlen, "invalid port '%s' (1..65534; control uses port+1)", val);
+		return -1;
+	case OPT_RTMR_BACKEND:
+		if (rtmr_backend_kind_parse(val, &o->rtmr_backend) == 0)
+			return 0;
+		snprintf(err, errlen, "invalid rtmr-backend '%s' (auto, tdx-sysfs, tdx-ioctl, sim)",
+			 val);
+		return -1;
+	case OPT_EK_TYPE:
+		if (ek_type_parse(val, &o->ek_type) == 0)
+			return 0;
+		snprintf(err, errlen, "invalid ek-type '%s' (rsa2048, ecc-p256, ecc-p384)", val);
+		return -1;
+	case OPT_IMA_BRIDGE:
+		for (int m = IMA_BRIDGE_AUTO; m <= IMA_BRIDGE_OFF; m++) {
+			if (strcmp(val, (const char *[]){ "auto", "on", "off" }[m]) == 0) {
+				o->ima_bridge = m;
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "invalid ima-bridge '%s' (auto, on, off)", val);
+		return -1;
+	case OPT_IMA_POLL_MS:
+		if (parse_uint(val, 10, 3600000, &port) == 0) {
+			o->ima_poll_ms = (unsigned)port;
+			return 0;
+		}
+		snprintf(err, errlen, "invalid ima-poll-ms '%s' (10..3600000)", val);
+		return -1;
+	case OPT_QUOTE_PROVIDER:
+		if (!strcmp(val, "auto") || !strcmp(val, "configfs-tsm") || !strcmp(val, "sim"))
+			return set_string(&o->quote_provider, val);
+		snprintf(err, errlen, "invalid quote-provider '%s' (auto, configfs-tsm, sim)", val);
+		return -1;
+	case OPT_IMA_LIST:
+		return set_path(&o->ima_list, val, "ima-list", err, errlen);
+	case OPT_LOG_LEVEL:
+		if (log_parse_level(val, &o->log_level) == 0)
+			return 0;
+		snprintf(err, errlen, "invalid log-level '%s' (error, warn, info, debug)", val);
+		return -1;
+	case OPT_UNIX:
+		return set_path(&o->unix_path, val, "unix", err, errlen);
+	case OPT_BIND:
+		return set_path(&o->bind_addr, val, "bind", err, errlen);
+	case OPT_STATE_DIR:
+		return set_path(&o->state_dir, val, "state-dir", err, errlen);
+	case OPT_RUNTIME_DIR:
+		return set_path(&o->runtime_dir, val, "runtime-dir", err, errlen);
+	case OPT_CONFIG:
+		return set_path(&o->config, val, "config", err, errlen);
+	case OPT_MAP:
+		return set_path(&o->map, val, "map", err, errlen);
+	case OPT_RTMR_DIR:
+		return set_path(&o->rtmr_dir, val, "rtmr-dir", err, errlen);
+	case OPT_VTPMX:
+		return set_path(&o->vtpmx, val, "vtpmx", err, errlen);
+	}
+	snprintf(err, errlen, "internal error: option %d", id);
+	return -1;
+}
+
+int options_parse_args(struct daemon_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	char why[256];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (c == 'h' || c == OPT_HELP) {
+			o->help = true;
+			continue;
+		}
+		if (c == OPT_VERSION) {
+			o->version = true;
+			continue;
+		}
+		if (c == '?' || c == ':') {
+			snprintf(err, errlen, "unknown option or missing value: %s (see --help)",
+				 argv[optind - 1]);
+			return -1;
+		}
+		if (apply(o, c, optarg, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "--%s: %s", long_opts[c].name, why);
+			return -1;
+		}
+		o->set_on_cmdline |= 1UL << c;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int key_id(const char *key)
+{
+	for (int i = 0; long_opts[i].name; i++)
+		if (strcmp(long_opts[i].name, key) == 0 && long_opts[i].has_arg &&
+		    i != OPT_CONFIG)
+			return i;
+	return -1;
+}
+
+static int config_line(struct daemon_options *o, char *line, char *why, size_t whylen)
+{
+	char *eq, *key, *val;
+	int id;
+
+	line = trim(line);
+	if (!*line || *line == '#')
+		return 0;
+	eq = strchr(line, '=');
+	if (!eq) {
+		snprintf(why, whylen, "expected 'key = value'");
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	id = key_id(key);
+	if (id < 0) {
+		snprintf(why, whylen, "unknown key '%s'", key);
+		return -1;
+	}
+	if (o->set_on_cmdline & (1UL << id))
+		return 0;
+	return apply(o, id, val, why, whylen);
+}
+
+int options_parse_config(struct daemon_options *o, const char *text, const char *source,
+			 char *err, size_t errlen)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	char *line, *save = NULL;
+	unsigned lineno = 0;
+	char why[256];
+
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* strtok_r would skip empty lines and miscount: walk the lines by hand. */
+	for (line = copy; line; line = save) {
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = '\0';
+		lineno++;
+		if (config_line(o, line, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", source, lineno, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int options_load(struct daemon_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	_cleanup_free_ char *text = NULL;
+	const char *path;
+	int r;
+
+	if (options_parse_args(o, argc, argv, err, errlen) < 0)
+		return -1;
+	if (o->help || o->version)
+		return 0;
+	path = o->config ? o->config : DEFAULT_CONFIG;
+	r = read_file_all(path, &text, NULL, 1 << 20);
+	if (r == -ENOENT && !o->config)
+		return 0; /* no config file: defaults and command line */
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(-r));
+		return -1;
+	}
+	return options_parse_config(o, text, path, err, errlen);
+}
+
+void options_usage(FILE *f)
+{
+	fputs("Usage: vtpm-rtmrd [OPTIONS]\n"
+	      "\n"
+	      "Serve a TPM 2.0 (libtpms) to Linux through vtpm_proxy, or to tpm2-tss clients\n"
+	      "through the swtpm socket protocol, mirroring every PCR change into the\n"
+	      "confidential VM's runtime measurement registers (RTMRs) with an event log.\n"
+	      "\n"
+	      "Transport:\n"
+	      "  --transport auto|vtpm-proxy|socket\n"
+	      "                        auto (default): vtpm-proxy when /dev/vtpmx exists, else socket\n"
+	      "  --port N              socket: TCP data port N, control port N+1 (default 2321)\n"
+	      "  --unix PATH           socket: UNIX data socket PATH, control PATH.ctrl\n"
+	      "  --bind ADDR           socket: address to listen on (default 127.0.0.1)\n"
+	      "  --vtpmx PATH          vtpm-proxy: the proxy control device (default /dev/vtpmx)\n"
+	      "\n"
+	      "State and files:\n"
+	      "  --runtime-dir DIR     device file, event logs, sim registers (default /run/vtpm-rtmr)\n"
+	      "  --state-dir DIR       persistent TPM state (default: DIR/state under the runtime\n"
+	      "                        directory: a new TPM every boot)\n"
+	      "  --config FILE         'key = value' settings (default /etc/vtpm-rtmr/vtpm-rtmrd.conf\n"
+	      "                        when present); the command line wins\n"
+	      "\n"
+	      "Measurement registers:\n"
+	      "  --map FILE            PCR-to-RTMR map (default: PCR 0,1,7->RTMR0, 2-6->RTMR1,\n"
+	      "                        8-15->RTMR2, 16-23 not mirrored)\n"
+	      "  --rtmr-backend auto|tdx-sysfs|tdx-ioctl|sim\n"
+	      "                        auto (default): tdx-sysfs, then tdx-ioctl; sim (software\n"
+	      "                        registers, no security) only when named\n"
+	      "  --rtmr-dir DIR        tdx-sysfs directory (default\n"
+	      "                        /sys/class/misc/tdx_guest/measurements)\n"
+	      "\n"
+	      "Attestation:\n"
+	      "  --ek-type rsa2048|ecc-p256|ecc-p384\n"
+	      "                        the Endorsement Key bound in attestation (default rsa2048,\n"
+	      "                        TCG template L-1 at 0x81010001; L-2 at 0x8101000a; H-3 at\n"
+	      "                        0x81010016)\n"
+	      "  --quote-provider auto|configfs-tsm|sim\n"
+	      "                        where vtpm-rtmr attest gets TEE quotes by default\n"
+	      "                        (recorded in <runtime-dir>/quote-provider)\n"
+	      "\n"
+	      "IMA:\n"
+	      "  --ima-bridge auto|on|off\n"
+	      "                        extend IMA's measurement list into the PCRs as IMA would\n"
+	      "                        have (auto, default: when IMA found no TPM at boot)\n"
+	      "  --ima-list FILE       the list (default\n"
+	      "                        /sys/kernel/security/ima/binary_runtime_measurements)\n"
+	      "  --ima-poll-ms N       how often to look for new entries (default 1000); readers\n"
+	      "                        of PCRs (PCR_Read, Quote, PolicyPCR...) always catch up first\n"
+	      "\n"
+	      "Other:\n"
+	      "  --log-level error|warn|info|debug   (default info)\n"
+	      "  -h, --help            show this help\n"
+	      "  --version             show the version\n"
+	      "\n"
+	      "Environment:\n"
+	      "  VTPM_RTMR_SOCKET_LOOP=poll   socket transport: serve with poll() instead of\n"
+	      "                        io_uring (used anyway where io_uring is refused)\n",
+	      f);
+}

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The socket transport's io_uring loop.
+ *
+ * With poll(), a command over an open connection costs poll, recv and send, plus the event
+ * log's write when it changes a mirrored PCR. Here a response's send and the connection's
+ * next receive go to the kernel linked (the receive starts only once the whole response is
+ * sent), in the io_uring_enter that then waits for the next completion: one system call per
+ * command besides the log write. A TCTI's connection-per-command gets the same, with the
+ * accept and the first receive also in the ring.
+ *
+ * What does not change: a response is sent only after service_command() returned, so the
+ * fail-closed order (execute, append, extend, then respond) is the poll() loop's. The rare
+ * cases (control messages, a malformed frame, pipelined commands) are answered with a
+ * blocking send, as the poll() loop answers everything.
+ *
+ * Every receive and accept in the ring has a buffer or slot that stays valid until its
+ * completion arrives; a connection is closed only when none of its requests is pending.
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "daemon/transport/transport_socket.h"
+#include "daemon/transport/transport_socket_conn.h"
+
+/* Submissions go in batches (a full queue is submitted before more are added); completions
+ * wait in the larger completion queue: a receive per connection, stop, two accepts. */
+#define SQ_ENTRIES 16
+#define CQ_ENTRIES (2 * MAX_CONNS + 8)
+
+enum op { OP_STOP = 1, OP_ACCEPT_DATA, OP_ACCEPT_CTRL, OP_RECV, OP_SEND, OP_CANCEL };
+
+#define UD(op, slot) ((uint64_t)(op) | ((uint64_t)(slot) << 8))
+#define UD_OP(ud) ((enum op)((ud) & 0xff))
+#define UD_SLOT(ud) ((size_t)((ud) >> 8))
+
+struct uring_loop {
+	struct io_uring ring;
+	struct socket_transport *t;
+	struct service *svc;
+	int stop_fd;
+	unsigned pending; /* receives, accepts, the stop poll, cancels: each ends in one
+			   * completion (a linked send's failure stands for its receive) */
+	bool stop_armed;
+	bool accept_armed[2];
+	bool stop;
+	bool terminate;
+	bool draining; /* shutting down: answer nothing more, re-arm nothing */
+};
+
+/* Room for n more requests, so that a linked pair is never split across two submissions. */
+static void sq_room(struct uring_loop *u, unsigned n)
+{
+	if (io_uring_sq_space_left(&u->ring) < n)
+		io_uring_submit(&u->ring);
+}
+
+static struct io_uring_sqe *sqe_get(struct uring_loop *u)
+{
+	sq_room(u, 1);
+	return io_uring_get_sqe(&u->ring);
+}
+
+static size_t slot_of(struct uring_loop *u, const struct conn *c)
+{
+	return (size_t)(c - u->t->conns);
+}
+
+static void arm_stop(struct uring_loop *u)
+{
+	struct io_uring_sqe *sqe = sqe_get(u);
+
+	io_uring_prep_poll_add(sqe, u->stop_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, UD(OP_STOP, 0));
+	u->pending++;
+	u->stop_armed = true;
+}
+
+static void arm_accept(struct uring_loop *u, bool ctrl)
+{
+	struct io_uring_sqe *sqe = sqe_get(u);
+
+	io_uring_prep_accept(sqe, ctrl ? u->t->ctrl_listen : u->t->data_listen, NULL, NULL,
+			     SOCK_CLOEXEC | SOCK_NONBLOCK);
+	io_uring_sqe_set_data64(sqe, UD(ctrl ? OP_ACCEPT_CTRL : OP_ACCEPT_DATA, 0));
+	u->pending++;
+	u->accept_armed[ctrl] = true;
+}
+
+static void arm_recv(struct uring_loop *u, struct conn *c)
+{
+	struct io_uring_sqe *sqe = sqe_get(u);
+
+	io_uring_prep_recv(sqe, c->fd, c->buf + c->len, CONN_BUF - c->len, 0);
+	io_uring_sqe_set_data64(sqe, UD(OP_RECV, slot_of(u, c)));
+	c->pending++;
+	u->pending++;
+}
+
+/* The response in out, then (linked) the next receive. A successful send posts nothing; a
+ * failed one posts for both (see OP_SEND in handle()). */
+static void send_then_recv(struct uring_loop *u, struct conn *c, size_t olen)
+{
+	struct io_uring_sqe *sqe;
+
+	sq_room(u, 2);
+	sqe = io_uring_get_sqe(&u->ring);
+	io_uring_prep_send(sqe, c->fd, c->out, olen, MSG_NOSIGNAL | MSG_WAITALL);
+	io_uring_sqe_set_data64(sqe, UD(OP_SEND, slot_of(u, c)));
+	sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	arm_recv(u, c);
+}
+
+static void retire(struct conn *c)
+{
+	c->closing = true;
+	if (c->pending == 0)
+		conn_close(c);
+}
+
+/* New input in c->buf: answer it, then wait for more. */
+static void answer(struct uring_loop *u, struct conn *c)
+{
+	for (;;) {
+		size_t olen = 0;
+		enum conn_step step = conn_step(c, u->svc, &olen, &u->terminate);
+
+		if (step == CONN_NEED_MORE)
+			break;
+		if (step == CONN_REPLY && !c->ctrl && !u->terminate && !conn_has_message(c)) {
+			send_then_recv(u, c, olen);
+			return;
+		}
+		if (conn_send(c, c->out, olen) < 0 || step == CONN_REPLY_CLOSE) {
+			retire(c);
+			return;
+		}
+	}
+	if (c->len == CONN_BUF) { /* cannot happen for well-formed input: frames are checked */
+		retire(c);
+		return;
+	}
+	arm_recv(u, c);
+}
+
+static void received(struct uring_loop *u, struct conn *c, int res)
+{
+	c->pending--;
+	if (c->closing || u->draining || res == 0) {
+		retire(c);
+		return;
+	}
+	if (res == -EINTR || res == -EAGAIN) {
+		arm_recv(u, c);
+		return;
+	}
+	if (res < 0) {
+		if (res != -ECONNRESET)
+			log_debug("receive from a client failed: %s", strerror(-res));
+		retire(c);
+		return;
+	}
+	c->len += (size_t)res;
+	answer(u, c);
+}
+
+static void accepted(struct uring_loop *u, int res, bool ctrl)
+{
+	struct conn *c;
+
+	u->accept_armed[ctrl] = false;
+	if (res >= 0 && u->draining)
+		close(res);
+	if (!u->draining)
+		arm_accept(u, ctrl);
+	if (res < 0) {
+		if (res != -ECANCELED && res != -EINTR && res != -ECONNABORTED)
+			log_debug("accept failed: %s", strerror(-res));
+		return;
+	}
+	if (u->draining)
+		return;
+	c = conn_claim(u->t, res, ctrl);
+	if (!c)
+		return;
+	if (conn_buffers(c) < 0) {
+		log_warn("out of memory for a client connection; closing it");
+		conn_close(c);
+		return;
+	}
+	/* a TCTI sends its command right after connecting: this receive usually finds it */
+	arm_recv(u, c);
+}
+
+static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
+{
+	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	struct conn *c = &u->t->conns[UD_SLOT(ud) % MAX_CONNS];
+
+	if (UD_OP(ud) != OP_SEND)
+		u->pending--;
+	switch (UD_OP(ud)) {
+	case OP_STOP:
+		u->stop_armed = false;
+		u->stop = cqe->res != -ECANCELED;
+		break;
+	case OP_ACCEPT_DATA:
+	case OP_ACCEPT_CTRL:
+		accepted(u, cqe->res, UD_OP(ud) == OP_ACCEPT_CTRL);
+		break;
+	case OP_RECV:
+		received(u, c, cqe->res);
+		break;
+	case OP_SEND:
+		/* Only a failed send posts. Its linked receive never ran, and posts nothing
+		 * either: the kernel skips the completions of the links of a failed
+		 * IOSQE_CQE_SKIP_SUCCESS request. It counted as pending: no longer. */
+		if (cqe->res != -EPIPE && cqe->res != -ECONNRESET && cqe->res != -ECANCELED)
+			log_debug("send to a client failed: %s", strerror(-cqe->res));
+		c->pending--;
+		u->pending--;
+		retire(c);
+		break;
+	case OP_CANCEL:
+		break;
+	}
+}
+
+static unsigned reap(struct uring_loop *u)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&u->ring, head, cqe) {
+		handle(u, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&u->ring, n);
+	return n;
+}
+
+static void cancel(struct uring_loop *u, uint64_t ud)
+{
+	struct io_uring_sqe *sqe = sqe_get(u);
+
+	io_uring_prep_cancel64(sqe, ud, 0);
+	io_uring_sqe_set_data64(sqe, UD(OP_CANCEL, 0));
+	u->pending++;
+}
+
+/* Cancel what is still in the ring and wait for it: the kernel must be done with every
+ * receive buffer before the connections are freed. */
+static void drain(struct uring_loop *u)
+{
+	struct __kernel_timespec ts = { .tv_sec = 5 };
+	struct io_uring_cqe *cqe;
+
+	u->draining = true;
+	if (u->stop_armed)
+		cancel(u, UD(OP_STOP, 0));
+	for (int ctrl = 0; ctrl < 2; ctrl++)
+		if (u->accept_armed[ctrl])
+			cancel(u, UD(ctrl ? OP_ACCEPT_CTRL : OP_ACCEPT_DATA, 0));
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		if (!u->t->conns[i].pending)
+			continue;
+		/* a send still waiting for room (a client that does not read) holds its linked
+		 * receive back: cancelling the send cancels both */
+		cancel(u, UD(OP_SEND, i));
+		cancel(u, UD(OP_RECV, i));
+	}
+	while (u->pending > 0) {
+		int r;
+
+		/* explicitly: the wait below returns a completion already there without
+		 * submitting what is queued */
+		io_uring_submit(&u->ring);
+		r = io_uring_wait_cqe_timeout(&u->ring, &cqe, &ts);
+
+		if (r < 0 && r != -EINTR) {
+			log_warn("io_uring: %u requests did not finish at shutdown (%s)", u->pending,
+				 strerror(-r));
+			break;
+		}
+		reap(u);
+	}
+	/* A buffer the kernel may still hold is leaked rather than freed (never seen). */
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		if (u->t->conns[i].pending) {
+			u->t->conns[i].buf = NULL;
+			u->t->conns[i].out = NULL;
+		}
+	}
+}
+
+static int ring_open(struct uring_loop *u)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE, .cq_entries = CQ_ENTRIES };
+	int r = io_uring_queue_init_params(SQ_ENTRIES, &u->ring, &p);
+
+	if (r < 0) {
+		log_info("io_uring is not available (%s): serving with poll()", strerror(-r));
+		return -1;
+	}
+	/* 5.7: a receive waits in the ring without a worker thread; 5.17: skipped completions */
+	if (!(p.features & IORING_FEAT_FAST_POLL) || !(p.features & IORING_FEAT_CQE_SKIP)) {
+		log_info("this kernel's io_uring lacks fast poll or completion skipping: serving "
+			 "with poll()");
+		io_uring_queue_exit(&u->ring);
+		return -1;
+	}
+	return 0;
+}
+
+int socket_transport_run_uring(struct socket_transport *t, struct service *svc, int stop_fd)
+{
+	struct uring_loop u = { .t = t, .svc = svc, .stop_fd = stop_fd };
+	int ret = 0;
+
+	if (ring_open(&u) < 0)
+		return SOCKET_URING_UNAVAILABLE;
+	log_debug("socket transport: io_uring loop");
+	arm_stop(&u);
+	arm_accept(&u, false);
+	arm_accept(&u, true);
+	while (!u.stop && !u.terminate) {
+		int r = io_uring_submit_and_wait(&u.ring, 1);
+
+		if (r < 0 && r != -EINTR) {
+			log_error("io_uring_enter: %s", strerror(-r));
+			ret = -1;
+			break;
+		}
+		reap(&u);
+	}
+	drain(&u);
+	io_uring_queue_exit(&u.ring);
+	if (u.terminate)
+		log_info("control channel asked to shut down");
+	return ret;
+}

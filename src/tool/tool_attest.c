@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+#include "tool/tool_attest.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "attest/evidence.h"
+#include "attest/quote_provider.h"
+#include "tool/tool_logs.h"
+#include "common/util.h"
+
+int tool_read_nonce(const struct tool_options *o, uint8_t *nonce, size_t cap, size_t *len)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t n;
+	int r;
+
+	if (!!o->nonce_hex == !!o->nonce_file) {
+		fprintf(stderr, "vtpm-rtmr: give exactly one of --nonce HEX and --nonce-file FILE\n");
+		return -1;
+	}
+	if (o->nonce_hex) {
+		if (hex_decode(o->nonce_hex, strlen(o->nonce_hex), nonce, cap, len) < 0 ||
+		    *len == 0) {
+			fprintf(stderr, "vtpm-rtmr: --nonce must be 1..%zu bytes of hex\n", cap);
+			return -1;
+		}
+		return 0;
+	}
+	r = read_file_all(o->nonce_file, &data, &n, cap);
+	if (r < 0 || n == 0) {
+		fprintf(stderr, "vtpm-rtmr: cannot read a 1..%zu-byte nonce from %s: %s\n", cap,
+			o->nonce_file, r < 0 ? strerror(-r) : "empty");
+		return -1;
+	}
+	memcpy(nonce, data, n);
+	*len = n;
+	return 0;
+}
+
+static int read_ek(const struct tool_options *o, struct evidence *e)
+{
+	_cleanup_free_ char *path = NULL;
+	char *data = NULL;
+	int r;
+
+	if (asprintf(&path, "%s/ek.tpmt", o->runtime_dir) < 0)
+		return -1;
+	r = read_file_all(path, &data, &e->ek_pub_len, 4096);
+	if (r < 0) {
+		fprintf(stderr, "vtpm-rtmr: cannot read the EK from %s: %s (is vtpm-rtmrd "
+			"running with --runtime-dir %s?)\n", path, strerror(-r), o->runtime_dir);
+		return -1;
+	}
+	e->ek_pub = (uint8_t *)data;
+	snprintf(e->ek_type, sizeof(e->ek_type), "%s",
+		 evidence_ek_type(e->ek_pub, e->ek_pub_len));
+	return 0;
+}
+
+/* --quote-provider, else the daemon's (<runtime-dir>/quote-provider), else auto. */
+static const char *provider_name(const struct tool_options *o, char *buf, size_t cap)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	size_t len;
+
+	if (o->quote_provider)
+		return o->quote_provider;
+	if (asprintf(&path, "%s/quote-provider", o->runtime_dir) < 0 ||
+	    read_file_all(path, &text, &len, cap - 1) < 0)
+		return "auto";
+	snprintf(buf, cap, "%.*s", (int)strcspn(text, "\n"), text);
+	return buf;
+}
+
+static int get_quote(const struct tool_options *o, struct evidence *e)
+{
+	struct quote_provider_config cfg = { .configfs_dir = o->configfs_dir,
+					     .runtime_dir = o->runtime_dir };
+	struct quote_result q = { 0 };
+	char err[512], name[32];
+
+	if (quote_provider_kind_parse(provider_name(o, name, sizeof(name)), &cfg.kind)) {
+		fprintf(stderr, "vtpm-rtmr: invalid --quote-provider (auto, configfs-tsm, sim)\n");
+		return -1;
+	}
+	if (quote_get(&cfg, e->report_data, &q, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vtpm-rtmr: getting a quote failed: %s\n", err);
+		return -1;
+	}
+	e->quote = TAKE_PTR(q.quote);
+	e->quote_len = q.len;
+	snprintf(e->provider, sizeof(e->provider), "%s", q.provider);
+	quote_result_free(&q);
+	return 0;
+}
+
+/* The logs are read after the quote: they may hold records it does not cover yet. */
+static int add_logs(const struct tool_options *o, struct evidence *e)
+{
+	struct tool_logs logs;
+	char err[512];
+
+	if (tool_logs_load(&logs, o->runtime_dir, NULL, 0, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vtpm-rtmr: %s\n", err);
+		tool_logs_free(&logs);
+		return -1;
+	}
+	for (size_t i = 0; i < logs.n && i < EVIDENCE_MAX_LOGS; i++) {
+		e->logs[i].rtmr = (unsigned)logs.log[i].rtmr;
+		e->logs[i].alg = logs.log[i].alg;
+		e->logs[i].text = TAKE_PTR(logs.log[i].text);
+		e->logs[i].len = logs.log[i].len;
+		e->nlogs++;
+	}
+	tool_logs_free(&logs);
+	return 0;
+}
+
+static int write_evidence(const struct tool_options *o, const struct evidence *e)
+{
+	json_object *doc = NULL;
+	const char *text;
+	int r = 0;
+
+	evidence_to_json(e, &doc);
+	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (o->out) {
+		r = write_file_atomic(o->out, text, strlen(text), 0644);
+		if (r < 0)
+			fprintf(stderr, "vtpm-rtmr: cannot write %s: %s\n", o->out, strerror(-r));
+	} else {
+		printf("%s\n", text);
+	}
+	json_object_put(doc);
+	return r;
+}
+
+int tool_attest(const struct tool_options *o)
+{
+	struct evidence e = { .version = EVIDENCE_VERSION };
+	time_t now = time(NULL);
+	int rc = 2;
+
+	if (tool_read_nonce(o, e.nonce, sizeof(e.nonce), &e.nonce_len) < 0 || read_ek(o, &e) < 0)
+		goto out;
+	if (evidence_report_data(e.nonce, e.nonce_len, e.ek_pub, e.ek_pub_len,
+				 e.report_data) < 0)
+		goto out;
+	if (get_quote(o, &e) < 0 || add_logs(o, &e) < 0)
+		goto out;
+	strftime(e.time, sizeof(e.time), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	if (write_evidence(o, &e) == 0)
+		rc = 0;
+out:
+	evidence_free(&e);
+	return rc;
+}
