@@ -55,10 +55,6 @@
 #include "bench_extend.h"
 
 #define MAX_CMD 4096
-#define CC_PCR_READ 0x0000017e
-#define CC_GET_RANDOM 0x0000017b
-#define CC_QUOTE 0x00000158
-#define CC_CREATE_PRIMARY 0x00000131
 
 /* ---- transport ---- */
 
@@ -179,7 +175,7 @@ static size_t build_read(uint8_t *b, uint32_t pcr)
 
 	select_pcrs(&s, TPM2_ALG_SHA256, 1u << pcr);
 	select_pcrs(&s, TPM2_ALG_SHA384, 1u << pcr);
-	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_NO_SESSIONS, CC_PCR_READ) ||
+	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_NO_SESSIONS, TPM2_CC_PCR_Read) ||
 	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&s, b, MAX_CMD, &off))
 		return 0;
 	return tpm_marshal_finish(b, MAX_CMD, off);
@@ -189,7 +185,7 @@ static size_t build_random(uint8_t *b, uint16_t n)
 {
 	size_t off = 0;
 
-	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_NO_SESSIONS, CC_GET_RANDOM) ||
+	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_NO_SESSIONS, TPM2_CC_GetRandom) ||
 	    Tss2_MU_UINT16_Marshal(n, b, MAX_CMD, &off))
 		return 0;
 	return tpm_marshal_finish(b, MAX_CMD, off);
@@ -204,7 +200,7 @@ static size_t build_create_primary(uint8_t *b, uint32_t hierarchy, const TPMT_PU
 	TPML_PCR_SELECTION pcrs = { 0 };
 	size_t off = 0;
 
-	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_SESSIONS, CC_CREATE_PRIMARY) ||
+	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_SESSIONS, TPM2_CC_CreatePrimary) ||
 	    Tss2_MU_UINT32_Marshal(hierarchy, b, MAX_CMD, &off) || tpm_marshal_pw_auth(b, MAX_CMD, &off) ||
 	    Tss2_MU_TPM2B_SENSITIVE_CREATE_Marshal(&sens, b, MAX_CMD, &off) ||
 	    Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, b, MAX_CMD, &off) ||
@@ -238,7 +234,7 @@ static size_t build_quote(uint8_t *b, uint32_t key, uint32_t counter)
 
 	memcpy(nonce.buffer, &counter, sizeof(counter));
 	select_pcrs(&s, TPM2_ALG_SHA256, 0xffff);
-	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_SESSIONS, CC_QUOTE) ||
+	if (tpm_marshal_header(b, MAX_CMD, &off, TPM2_ST_SESSIONS, TPM2_CC_Quote) ||
 	    Tss2_MU_UINT32_Marshal(key, b, MAX_CMD, &off) || tpm_marshal_pw_auth(b, MAX_CMD, &off) ||
 	    Tss2_MU_TPM2B_DATA_Marshal(&nonce, b, MAX_CMD, &off) ||
 	    Tss2_MU_TPMT_SIG_SCHEME_Marshal(&scheme, b, MAX_CMD, &off) ||

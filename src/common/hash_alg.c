@@ -9,17 +9,18 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <tss2/tss2_tpm2_types.h>
 
 /* Sorted by TPM_ALG_ID. */
 static const struct hash_alg algs[] = {
-	{ "sha1", 0x0004, 20, "SHA1" },
-	{ "sha256", 0x000b, 32, "SHA256" },
-	{ "sha384", 0x000c, 48, "SHA384" },
-	{ "sha512", 0x000d, 64, "SHA512" },
-	{ "sm3_256", 0x0012, 32, "SM3" },
-	{ "sha3_256", 0x0027, 32, "SHA3-256" },
-	{ "sha3_384", 0x0028, 48, "SHA3-384" },
-	{ "sha3_512", 0x0029, 64, "SHA3-512" },
+	{ "sha1", TPM2_ALG_SHA1, 20, "SHA1" },
+	{ "sha256", TPM2_ALG_SHA256, 32, "SHA256" },
+	{ "sha384", TPM2_ALG_SHA384, 48, "SHA384" },
+	{ "sha512", TPM2_ALG_SHA512, 64, "SHA512" },
+	{ "sm3_256", TPM2_ALG_SM3_256, 32, "SM3" },
+	{ "sha3_256", TPM2_ALG_SHA3_256, 32, "SHA3-256" },
+	{ "sha3_384", TPM2_ALG_SHA3_384, 48, "SHA3-384" },
+	{ "sha3_512", TPM2_ALG_SHA3_512, 64, "SHA3-512" },
 };
 
 const struct hash_alg *hash_alg_all(size_t *count)
@@ -130,13 +131,13 @@ static int digest_direct(const struct hash_alg *alg, const void *a, size_t alen,
 			 size_t blen, uint8_t *out)
 {
 	switch (alg->tpm_alg) {
-	case 0x0004:
+	case TPM2_ALG_SHA1:
 		DIGEST_DIRECT(SHA_CTX, SHA1_Init, SHA1_Update, SHA1_Final);
-	case 0x000b:
+	case TPM2_ALG_SHA256:
 		DIGEST_DIRECT(SHA256_CTX, SHA256_Init, SHA256_Update, SHA256_Final);
-	case 0x000c:
+	case TPM2_ALG_SHA384:
 		DIGEST_DIRECT(SHA512_CTX, SHA384_Init, SHA384_Update, SHA384_Final);
-	case 0x000d:
+	case TPM2_ALG_SHA512:
 		DIGEST_DIRECT(SHA512_CTX, SHA512_Init, SHA512_Update, SHA512_Final);
 	}
 	return 1;

@@ -14,7 +14,7 @@ static int read_persistent(struct ek_info *ek)
 	uint8_t cmd[64], rsp[TPM_MAX_COMMAND_SIZE];
 	size_t len = tpm_build_read_public(cmd, sizeof(cmd), ek->handle), rlen;
 
-	if (engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen) != TPM_RC_SUCCESS)
+	if (engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen) != TPM2_RC_SUCCESS)
 		return -1;
 	return tpm_parse_read_public(rsp, rlen, ek->pub, sizeof(ek->pub), &ek->publen);
 }
@@ -27,7 +27,7 @@ static int create_persistent(struct ek_info *ek, char *err, size_t errlen)
 
 	len = tpm_build_create_primary_ek(cmd, sizeof(cmd), ek->type);
 	rc = engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen);
-	if (rc != TPM_RC_SUCCESS || tpm_parse_create_primary(rsp, rlen, &transient, ek->pub,
+	if (rc != TPM2_RC_SUCCESS || tpm_parse_create_primary(rsp, rlen, &transient, ek->pub,
 							     sizeof(ek->pub), &ek->publen) < 0) {
 		snprintf(err, errlen, "creating the %s EK failed (0x%x)", ek_type_name(ek->type),
 			 rc);
@@ -37,7 +37,7 @@ static int create_persistent(struct ek_info *ek, char *err, size_t errlen)
 	rc = engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen);
 	len = tpm_build_flush_context(cmd, sizeof(cmd), transient);
 	engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen);
-	if (rc != TPM_RC_SUCCESS) {
+	if (rc != TPM2_RC_SUCCESS) {
 		snprintf(err, errlen, "making the EK persistent at 0x%08x failed (0x%x)",
 			 ek->handle, rc);
 		return -1;

@@ -138,7 +138,7 @@ int engine_process(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap, siz
 	*rsplen = rlen;
 	return 0;
 fail:
-	*rsplen = tpm_build_error_response(rsp, cap, TPM_RC_FAILURE);
+	*rsplen = tpm_build_error_response(rsp, cap, TPM2_RC_FAILURE);
 	return -1;
 }
 
@@ -146,7 +146,7 @@ uint32_t engine_run_simple(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t 
 			   size_t *rsplen)
 {
 	if (engine_process(cmd, len, rsp, cap, rsplen) < 0)
-		return TPM_RC_FAILURE;
+		return TPM2_RC_FAILURE;
 	return tpm_response_rc(rsp, *rsplen);
 }
 
@@ -183,7 +183,7 @@ static int get_pcr_selection(TPML_PCR_SELECTION *sel)
 	uint8_t cmd[64], rsp[TPM_MAX_COMMAND_SIZE];
 	size_t len = tpm_build_get_pcrs(cmd, sizeof(cmd)), rlen;
 
-	if (engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen) != TPM_RC_SUCCESS ||
+	if (engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen) != TPM2_RC_SUCCESS ||
 	    tpm_parse_get_pcrs(rsp, rlen, sel) < 0)
 		return -1;
 	return 0;
@@ -229,12 +229,12 @@ static int allocate_banks(char *err, size_t errlen)
 
 	len = tpm_build_pcr_allocate(cmd, sizeof(cmd), wanted_banks, ARRAY_SIZE(wanted_banks));
 	rc = engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen);
-	if (rc != TPM_RC_SUCCESS || tpm_parse_pcr_allocate(rsp, rlen) < 0) {
+	if (rc != TPM2_RC_SUCCESS || tpm_parse_pcr_allocate(rsp, rlen) < 0) {
 		snprintf(err, errlen, "TPM2_PCR_Allocate of sha1,sha256,sha384,sha512 failed (0x%x)",
 			 rc);
 		return -1;
 	}
-	send_su(false, TPM_SU_CLEAR);
+	send_su(false, TPM2_SU_CLEAR);
 	TPMLIB_Terminate();
 	engine_is_running = false;
 	return lib_init(err, errlen);
@@ -242,9 +242,9 @@ static int allocate_banks(char *err, size_t errlen)
 
 static int startup_clear(char *err, size_t errlen)
 {
-	uint32_t rc = send_su(true, TPM_SU_CLEAR);
+	uint32_t rc = send_su(true, TPM2_SU_CLEAR);
 
-	if (rc != TPM_RC_SUCCESS) {
+	if (rc != TPM2_RC_SUCCESS) {
 		snprintf(err, errlen, "TPM2_Startup(CLEAR) failed with 0x%x", rc);
 		return -1;
 	}
@@ -294,8 +294,8 @@ void engine_stop(void)
 
 	if (!engine_is_running)
 		return;
-	rc = send_su(false, TPM_SU_STATE);
-	if (rc != TPM_RC_SUCCESS)
+	rc = send_su(false, TPM2_SU_STATE);
+	if (rc != TPM2_RC_SUCCESS)
 		log_warn("TPM2_Shutdown(STATE) answered 0x%x", rc);
 	TPMLIB_Terminate();
 	engine_is_running = false;

@@ -25,7 +25,7 @@ void engine_terminate(void);
 bool engine_running(void);
 
 /* Execute one command frame. The response is written into rsp (cap bytes); *rsplen set.
- * Returns 0, or -1 if libtpms failed outright (then rsp holds a TPM_RC_FAILURE response). */
+ * Returns 0, or -1 if libtpms failed outright (then rsp holds a TPM2_RC_FAILURE response). */
 int engine_process(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap, size_t *rsplen);
 
 /* Locality given to libtpms for the following commands (0..4). */

@@ -40,12 +40,12 @@ struct ima_bridge {
 bool ima_bridge_needs_catch_up(uint32_t cc)
 {
 	switch (cc) {
-	case 0x0000017e: /* PCR_Read */
-	case 0x00000158: /* Quote */
-	case 0x0000017f: /* PolicyPCR */
-	case 0x00000131: /* CreatePrimary (creation PCRs) */
-	case 0x00000153: /* Create */
-	case 0x00000191: /* CreateLoaded */
+	case TPM2_CC_PCR_Read:
+	case TPM2_CC_Quote:
+	case TPM2_CC_PolicyPCR:
+	case TPM2_CC_CreatePrimary: /* creation PCRs */
+	case TPM2_CC_Create:
+	case TPM2_CC_CreateLoaded:
 		return true;
 	default:
 		return false;
@@ -98,7 +98,7 @@ static int apply_entry(struct ima_bridge *b, const struct ima_entry *e)
 	}
 	len = tpm_build_pcr_extend(cmd, sizeof(cmd), e->pcr, &d);
 	rlen = service_execute_locked(b->svc, cmd, len, rsp, sizeof(rsp));
-	if (tpm_response_rc(rsp, rlen) != TPM_RC_SUCCESS) {
+	if (tpm_response_rc(rsp, rlen) != TPM2_RC_SUCCESS) {
 		snprintf(err, sizeof(err), "extending PCR %u failed (0x%x)", e->pcr,
 			 tpm_response_rc(rsp, rlen));
 		give_up(b, err);

@@ -38,7 +38,7 @@ static void fail_locked(struct service *s, const char *reason)
 		return;
 	s->failed = true;
 	snprintf(s->fail_reason, sizeof(s->fail_reason), "%s", reason);
-	log_error("entering failure mode: %s; every further command is answered TPM_RC_FAILURE "
+	log_error("entering failure mode: %s; every further command is answered TPM2_RC_FAILURE "
 		  "(restart the daemon to recover)", reason);
 }
 
@@ -63,12 +63,12 @@ bool service_failed(struct service *s)
 static size_t set_locality(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap)
 {
 	if (len < TPM_HEADER_SIZE + 1)
-		return tpm_build_error_response(rsp, cap, TPM_RC_INSUFFICIENT);
+		return tpm_build_error_response(rsp, cap, TPM2_RC_INSUFFICIENT);
 	if (cmd[TPM_HEADER_SIZE] > 4)
-		return tpm_build_error_response(rsp, cap, TPM_RC_LOCALITY);
+		return tpm_build_error_response(rsp, cap, TPM2_RC_LOCALITY);
 	engine_set_locality(cmd[TPM_HEADER_SIZE]);
 	log_debug("locality set to %u", cmd[TPM_HEADER_SIZE]);
-	return tpm_build_error_response(rsp, cap, TPM_RC_SUCCESS);
+	return tpm_build_error_response(rsp, cap, TPM2_RC_SUCCESS);
 }
 
 bool service_failed_locked(struct service *s)
@@ -87,14 +87,14 @@ size_t service_execute_locked(struct service *s, const uint8_t *cmd, size_t len,
 		/* A PCR-changing command the mirror cannot parse is refused here rather than
 		 * trusting libtpms to refuse it too: a change we cannot mirror must not happen. */
 		log_warn("refusing a malformed PCR-changing command (%zu bytes)", len);
-		return tpm_build_error_response(rsp, cap, TPM_RC_SIZE);
+		return tpm_build_error_response(rsp, cap, TPM2_RC_SIZE);
 	}
 	engine_process(cmd, len, rsp, cap, &rlen);
 	if (!op.active)
 		return rlen;
 	if (mirror_commit(s->mirror, &op, rsp, rlen, why, sizeof(why)) < 0) {
 		fail_locked(s, why);
-		return tpm_build_error_response(rsp, cap, TPM_RC_FAILURE);
+		return tpm_build_error_response(rsp, cap, TPM2_RC_FAILURE);
 	}
 	if (op.chg.kind == PCR_CHANGE_STARTUP_CLEAR && tpm_response_rc(rsp, rlen) == 0)
 		ima_bridge_restart_locked(s->bridge);
@@ -109,7 +109,7 @@ static size_t execute_client_locked(struct service *s, const struct tpm_header *
 	if (s->bridge && ima_bridge_needs_catch_up(hdr->code))
 		ima_bridge_catch_up_locked(s->bridge);
 	if (s->failed)
-		return tpm_build_error_response(rsp, cap, TPM_RC_FAILURE);
+		return tpm_build_error_response(rsp, cap, TPM2_RC_FAILURE);
 	return service_execute_locked(s, cmd, len, rsp, cap);
 }
 
@@ -121,14 +121,14 @@ size_t service_command(struct service *s, const uint8_t *cmd, size_t len, uint8_
 	size_t rlen;
 
 	rc = tpm_frame_check(cmd, len, TPM_MAX_COMMAND_SIZE);
-	if (rc != TPM_RC_SUCCESS)
+	if (rc != TPM2_RC_SUCCESS)
 		return tpm_build_error_response(rsp, cap, rc);
 	tpm_header_parse(cmd, len, &hdr);
 	service_lock(s);
 	s->commands++;
 	if (s->failed)
-		rlen = tpm_build_error_response(rsp, cap, TPM_RC_FAILURE);
-	else if (hdr.code == TPM_CC_SET_LOCALITY && (flags & SERVICE_ALLOW_SET_LOCALITY))
+		rlen = tpm_build_error_response(rsp, cap, TPM2_RC_FAILURE);
+	else if (hdr.code == TPM2_CC_SET_LOCALITY && (flags & SERVICE_ALLOW_SET_LOCALITY))
 		rlen = set_locality(cmd, len, rsp, cap);
 	else
 		rlen = execute_client_locked(s, &hdr, cmd, len, rsp, cap);

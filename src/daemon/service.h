@@ -15,7 +15,7 @@ struct ima_bridge;
 
 struct service {
 	pthread_mutex_t lock;
-	bool failed;             /* fail-closed: every command answered TPM_RC_FAILURE */
+	bool failed;             /* fail-closed: every command answered TPM2_RC_FAILURE */
 	char fail_reason[512];
 	struct mirror *mirror;   /* NULL: nothing is mirrored */
 	struct ima_bridge *bridge; /* NULL: no IMA bridge */

@@ -53,7 +53,7 @@ static int get_handles_auth(struct frame *f, uint16_t tag, uint32_t *pcr, unsign
 {
 	uint32_t handle, size;
 
-	if (tag != TPM_ST_SESSIONS)
+	if (tag != TPM2_ST_SESSIONS)
 		return -1;
 	for (unsigned int i = 0; i < n; i++) {
 		if (get_u32(f, &handle) < 0)
@@ -109,11 +109,11 @@ static int parse_startup(struct frame *f, uint16_t tag, struct pcr_change *chg)
 {
 	uint16_t su;
 
-	if (tag != TPM_ST_NO_SESSIONS || get_u16(f, &su) < 0)
+	if (tag != TPM2_ST_NO_SESSIONS || get_u16(f, &su) < 0)
 		return -1;
-	if (su == TPM_SU_CLEAR)
+	if (su == TPM2_SU_CLEAR)
 		chg->kind = PCR_CHANGE_STARTUP_CLEAR;
-	else if (su == TPM_SU_STATE)
+	else if (su == TPM2_SU_STATE)
 		chg->kind = PCR_CHANGE_STARTUP_STATE;
 	else
 		return -1;
@@ -125,15 +125,15 @@ typedef int (*cmd_parser)(struct frame *f, uint16_t tag, struct pcr_change *chg)
 static cmd_parser parser_for(uint32_t cc)
 {
 	switch (cc) {
-	case TPM_CC_PCR_EXTEND:
+	case TPM2_CC_PCR_Extend:
 		return parse_extend;
-	case TPM_CC_PCR_EVENT:
+	case TPM2_CC_PCR_Event:
 		return parse_event;
-	case TPM_CC_EVENT_SEQUENCE_COMPLETE:
+	case TPM2_CC_EventSequenceComplete:
 		return parse_sequence_complete;
-	case TPM_CC_PCR_RESET:
+	case TPM2_CC_PCR_Reset:
 		return parse_reset;
-	case TPM_CC_STARTUP:
+	case TPM2_CC_Startup:
 		return parse_startup;
 	default:
 		return NULL;
@@ -193,7 +193,7 @@ static int rsp_params(struct frame *f, uint16_t tag, size_t *plen)
 {
 	uint32_t size;
 
-	if (tag == TPM_ST_NO_SESSIONS) {
+	if (tag == TPM2_ST_NO_SESSIONS) {
 		*plen = f->len - f->off;
 		return 0;
 	}
@@ -221,9 +221,9 @@ int pcr_rsp_apply(const uint8_t *rsp, size_t len, struct pcr_change *chg)
 	size_t plen;
 
 	if (!chg || tpm_header_parse(rsp, len, &hdr) < 0 || hdr.size != len ||
-	    (hdr.tag != TPM_ST_NO_SESSIONS && hdr.tag != TPM_ST_SESSIONS))
+	    (hdr.tag != TPM2_ST_NO_SESSIONS && hdr.tag != TPM2_ST_SESSIONS))
 		return -1;
-	if (hdr.code != TPM_RC_SUCCESS)
+	if (hdr.code != TPM2_RC_SUCCESS)
 		return 0;
 	switch (chg->kind) {
 	case PCR_CHANGE_NONE:

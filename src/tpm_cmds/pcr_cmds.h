@@ -16,8 +16,8 @@ enum pcr_change_kind {
 	PCR_CHANGE_EVENT,             /* TPM2_PCR_Event */
 	PCR_CHANGE_SEQUENCE_COMPLETE, /* TPM2_EventSequenceComplete */
 	PCR_CHANGE_RESET,             /* TPM2_PCR_Reset */
-	PCR_CHANGE_STARTUP_CLEAR,     /* TPM2_Startup(TPM_SU_CLEAR) */
-	PCR_CHANGE_STARTUP_STATE,     /* TPM2_Startup(TPM_SU_STATE) */
+	PCR_CHANGE_STARTUP_CLEAR,     /* TPM2_Startup(TPM2_SU_CLEAR) */
+	PCR_CHANGE_STARTUP_STATE,     /* TPM2_Startup(TPM2_SU_STATE) */
 };
 
 struct pcr_change {

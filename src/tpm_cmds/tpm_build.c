@@ -7,16 +7,13 @@
 #include "tpm_cmds/tpm_frame.h"
 #include "tpm_cmds/tpm_marshal.h"
 
-#define TPM_CAP_PCRS_ 0x00000005
-#define TPM_RH_PLATFORM_ 0x4000000c
-#define TPM_RS_PW_ 0x40000009
 
 size_t tpm_build_get_pcrs(uint8_t *out, size_t cap)
 {
 	size_t off = 0;
 
-	if (tpm_marshal_header(out, cap, &off, TPM_ST_NO_SESSIONS, TPM_CC_GET_CAPABILITY) ||
-	    Tss2_MU_UINT32_Marshal(TPM_CAP_PCRS_, out, cap, &off) ||
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_NO_SESSIONS, TPM2_CC_GetCapability) ||
+	    Tss2_MU_UINT32_Marshal(TPM2_CAP_PCRS, out, cap, &off) ||
 	    Tss2_MU_UINT32_Marshal(0, out, cap, &off) ||
 	    Tss2_MU_UINT32_Marshal(1, out, cap, &off))
 		return 0;
@@ -27,10 +24,10 @@ static int response_body(const uint8_t *rsp, size_t len, size_t *off)
 {
 	struct tpm_header hdr;
 
-	if (tpm_header_parse(rsp, len, &hdr) < 0 || hdr.code != TPM_RC_SUCCESS || hdr.size != len)
+	if (tpm_header_parse(rsp, len, &hdr) < 0 || hdr.code != TPM2_RC_SUCCESS || hdr.size != len)
 		return -1;
 	*off = TPM_HEADER_SIZE;
-	if (hdr.tag == TPM_ST_SESSIONS) {
+	if (hdr.tag == TPM2_ST_SESSIONS) {
 		uint32_t param_size;
 
 		if (Tss2_MU_UINT32_Unmarshal(rsp, len, off, &param_size))
@@ -48,7 +45,7 @@ int tpm_parse_get_pcrs(const uint8_t *rsp, size_t len, TPML_PCR_SELECTION *sel)
 	if (response_body(rsp, len, &off) < 0 ||
 	    Tss2_MU_BYTE_Unmarshal(rsp, len, &off, &more) ||
 	    Tss2_MU_TPMS_CAPABILITY_DATA_Unmarshal(rsp, len, &off, &data) ||
-	    data.capability != TPM_CAP_PCRS_)
+	    data.capability != TPM2_CAP_PCRS)
 		return -1;
 	*sel = data.data.assignedPCR;
 	return 0;
@@ -58,7 +55,7 @@ size_t tpm_build_pcr_extend(uint8_t *out, size_t cap, uint32_t pcr, const TPML_D
 {
 	size_t off = 0;
 
-	if (tpm_marshal_header(out, cap, &off, TPM_ST_SESSIONS, TPM_CC_PCR_EXTEND) ||
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_SESSIONS, TPM2_CC_PCR_Extend) ||
 	    Tss2_MU_UINT32_Marshal(pcr, out, cap, &off) || tpm_marshal_pw_auth(out, cap, &off) ||
 	    Tss2_MU_TPML_DIGEST_VALUES_Marshal(d, out, cap, &off))
 		return 0;
@@ -78,8 +75,8 @@ size_t tpm_build_pcr_allocate(uint8_t *out, size_t cap, const uint16_t *algs, si
 		sel.pcrSelections[i].sizeofSelect = 3;
 		memset(sel.pcrSelections[i].pcrSelect, 0xff, 3);
 	}
-	if (tpm_marshal_header(out, cap, &off, TPM_ST_SESSIONS, TPM_CC_PCR_ALLOCATE) ||
-	    Tss2_MU_UINT32_Marshal(TPM_RH_PLATFORM_, out, cap, &off) ||
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_SESSIONS, TPM2_CC_PCR_Allocate) ||
+	    Tss2_MU_UINT32_Marshal(TPM2_RH_PLATFORM, out, cap, &off) ||
 	    tpm_marshal_pw_auth(out, cap, &off) ||
 	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, out, cap, &off))
 		return 0;

@@ -8,11 +8,6 @@
 #include "tpm_cmds/tpm_frame.h"
 #include "tpm_cmds/tpm_marshal.h"
 
-#define CC_CREATE_PRIMARY 0x00000131
-#define CC_EVICT_CONTROL 0x00000120
-#define CC_READ_PUBLIC 0x00000173
-#define CC_FLUSH_CONTEXT 0x00000165
-
 /* TCG EK Credential Profile: PolicyA_SHA256 and PolicyB_SHA384 */
 static const uint8_t policy_a_sha256[32] = {
 	0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
@@ -107,7 +102,7 @@ size_t tpm_build_create_primary_ek(uint8_t *out, size_t cap, enum ek_type t)
 	size_t off = 0;
 
 	ek_template(t, &pub.publicArea);
-	if (tpm_marshal_header(out, cap, &off, TPM2_ST_SESSIONS, CC_CREATE_PRIMARY) ||
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_SESSIONS, TPM2_CC_CreatePrimary) ||
 	    Tss2_MU_UINT32_Marshal(TPM2_RH_ENDORSEMENT, out, cap, &off) ||
 	    tpm_marshal_pw_auth(out, cap, &off) ||
 	    Tss2_MU_TPM2B_SENSITIVE_CREATE_Marshal(&sens, out, cap, &off) ||
@@ -163,7 +158,7 @@ size_t tpm_build_evict_control(uint8_t *out, size_t cap, uint32_t object, uint32
 {
 	size_t off = 0;
 
-	if (tpm_marshal_header(out, cap, &off, TPM2_ST_SESSIONS, CC_EVICT_CONTROL) ||
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_SESSIONS, TPM2_CC_EvictControl) ||
 	    Tss2_MU_UINT32_Marshal(TPM2_RH_OWNER, out, cap, &off) ||
 	    Tss2_MU_UINT32_Marshal(object, out, cap, &off) || tpm_marshal_pw_auth(out, cap, &off) ||
 	    Tss2_MU_UINT32_Marshal(persistent, out, cap, &off))
@@ -184,7 +179,7 @@ static size_t build_handle_command(uint8_t *out, size_t cap, uint32_t cc, uint32
 
 size_t tpm_build_read_public(uint8_t *out, size_t cap, uint32_t handle)
 {
-	return build_handle_command(out, cap, CC_READ_PUBLIC, handle);
+	return build_handle_command(out, cap, TPM2_CC_ReadPublic, handle);
 }
 
 int tpm_parse_read_public(const uint8_t *rsp, size_t len, uint8_t *pub, size_t cap,
@@ -199,5 +194,5 @@ int tpm_parse_read_public(const uint8_t *rsp, size_t len, uint8_t *pub, size_t c
 
 size_t tpm_build_flush_context(uint8_t *out, size_t cap, uint32_t handle)
 {
-	return build_handle_command(out, cap, CC_FLUSH_CONTEXT, handle);
+	return build_handle_command(out, cap, TPM2_CC_FlushContext, handle);
 }

@@ -21,12 +21,12 @@ uint32_t tpm_frame_check(const uint8_t *buf, size_t len, size_t max)
 	struct tpm_header hdr;
 
 	if (tpm_header_parse(buf, len, &hdr) < 0)
-		return TPM_RC_COMMAND_SIZE;
-	if (hdr.tag != TPM_ST_NO_SESSIONS && hdr.tag != TPM_ST_SESSIONS)
-		return TPM_RC_BAD_TAG;
+		return TPM2_RC_COMMAND_SIZE;
+	if (hdr.tag != TPM2_ST_NO_SESSIONS && hdr.tag != TPM2_ST_SESSIONS)
+		return TPM2_RC_BAD_TAG;
 	if (hdr.size < TPM_HEADER_SIZE || hdr.size != len || hdr.size > max)
-		return TPM_RC_COMMAND_SIZE;
-	return TPM_RC_SUCCESS;
+		return TPM2_RC_COMMAND_SIZE;
+	return TPM2_RC_SUCCESS;
 }
 
 static size_t build_header(uint8_t *out, size_t cap, uint16_t tag, uint32_t size, uint32_t code)
@@ -43,12 +43,12 @@ static size_t build_header(uint8_t *out, size_t cap, uint16_t tag, uint32_t size
 
 size_t tpm_build_error_response(uint8_t *out, size_t cap, uint32_t rc)
 {
-	return build_header(out, cap, TPM_ST_NO_SESSIONS, TPM_HEADER_SIZE, rc);
+	return build_header(out, cap, TPM2_ST_NO_SESSIONS, TPM_HEADER_SIZE, rc);
 }
 
 static size_t build_su_command(uint8_t *out, size_t cap, uint32_t cc, uint16_t su)
 {
-	size_t off = build_header(out, cap, TPM_ST_NO_SESSIONS, TPM_HEADER_SIZE + 2, cc);
+	size_t off = build_header(out, cap, TPM2_ST_NO_SESSIONS, TPM_HEADER_SIZE + 2, cc);
 
 	if (off == 0 || Tss2_MU_UINT16_Marshal(su, out, cap, &off))
 		return 0;
@@ -57,12 +57,12 @@ static size_t build_su_command(uint8_t *out, size_t cap, uint32_t cc, uint16_t s
 
 size_t tpm_build_startup(uint8_t *out, size_t cap, uint16_t su)
 {
-	return build_su_command(out, cap, TPM_CC_STARTUP, su);
+	return build_su_command(out, cap, TPM2_CC_Startup, su);
 }
 
 size_t tpm_build_shutdown(uint8_t *out, size_t cap, uint16_t su)
 {
-	return build_su_command(out, cap, TPM_CC_SHUTDOWN, su);
+	return build_su_command(out, cap, TPM2_CC_Shutdown, su);
 }
 
 uint32_t tpm_response_rc(const uint8_t *rsp, size_t len)
@@ -70,6 +70,6 @@ uint32_t tpm_response_rc(const uint8_t *rsp, size_t len)
 	struct tpm_header hdr;
 
 	if (tpm_header_parse(rsp, len, &hdr) < 0)
-		return TPM_RC_FAILURE;
+		return TPM2_RC_FAILURE;
 	return hdr.code;
 }

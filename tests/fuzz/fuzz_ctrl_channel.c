@@ -13,7 +13,7 @@
  * kept meaningful and cheap: at most MAX_INITS CMD_INIT per input (later ones are skipped);
  * after every input that stopped or re-initialized the TPM, or changed its buffer size, the
  * harness restores the buffer size and re-initializes libtpms if needed, and the TPM must then
- * answer TPM2_GetRandom (TPM_RC_INITIALIZE after a CMD_INIT: the harness sends no Startup);
+ * answer TPM2_GetRandom (TPM2_RC_INITIALIZE after a CMD_INIT: the harness sends no Startup);
  * the locality goes back to 0 after every input. CMD_SHUTDOWN only sets an action bit.
  */
 #include <libtpms/tpm_library.h>
@@ -98,7 +98,7 @@ static uint32_t current_bufsize(void)
 /*
  * Back to a running TPM with the default buffer size, which must still answer commands. No
  * TPM2_Startup: it costs libtpms ~8 ms and changes nothing for the control channel, so after
- * a CMD_INIT the TPM stays initialized-not-started (TPM_RC_INITIALIZE) until the next input
+ * a CMD_INIT the TPM stays initialized-not-started (TPM2_RC_INITIALIZE) until the next input
  * that the harness does not need to restore.
  */
 static void restore_tpm(void)
@@ -119,7 +119,7 @@ static void restore_tpm(void)
 	FUZZ_CHECK(current_bufsize() == default_bufsize);
 	engine_set_locality(0);
 	rc = engine_run_simple(getrandom, sizeof(getrandom), rsp, sizeof(rsp), &rlen);
-	FUZZ_CHECK((rc == TPM_RC_SUCCESS && rlen == 20) || (rc == TPM_RC_INITIALIZE && rlen == 10));
+	FUZZ_CHECK((rc == TPM2_RC_SUCCESS && rlen == 20) || (rc == TPM2_RC_INITIALIZE && rlen == 10));
 }
 
 static size_t expected_size(uint32_t cmd, const uint8_t *out, size_t olen)

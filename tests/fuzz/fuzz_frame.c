@@ -46,21 +46,21 @@ static void parse_frame(const uint8_t *buf, size_t len)
 		FUZZ_CHECK(hdr.code == be32(buf + 6));
 		FUZZ_CHECK(tpm_response_rc(buf, len) == hdr.code);
 	} else {
-		FUZZ_CHECK(tpm_response_rc(buf, len) == TPM_RC_FAILURE);
+		FUZZ_CHECK(tpm_response_rc(buf, len) == TPM2_RC_FAILURE);
 	}
 	for (size_t i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
 		uint32_t rc = tpm_frame_check(buf, len, maxes[i]);
-		bool ok = r == 0 && (hdr.tag == TPM_ST_NO_SESSIONS || hdr.tag == TPM_ST_SESSIONS) &&
+		bool ok = r == 0 && (hdr.tag == TPM2_ST_NO_SESSIONS || hdr.tag == TPM2_ST_SESSIONS) &&
 			  hdr.size >= TPM_HEADER_SIZE && hdr.size == len && hdr.size <= maxes[i];
 
-		FUZZ_CHECK((rc == TPM_RC_SUCCESS) == ok);
-		FUZZ_CHECK(rc == TPM_RC_SUCCESS || rc == TPM_RC_BAD_TAG ||
-			   rc == TPM_RC_COMMAND_SIZE);
+		FUZZ_CHECK((rc == TPM2_RC_SUCCESS) == ok);
+		FUZZ_CHECK(rc == TPM2_RC_SUCCESS || rc == TPM2_RC_BAD_TAG ||
+			   rc == TPM2_RC_COMMAND_SIZE);
 	}
 
 	memset(&sel, 0, sizeof(sel));
 	if (tpm_parse_get_pcrs(buf, len, &sel) == 0) {
-		FUZZ_CHECK(r == 0 && hdr.code == TPM_RC_SUCCESS && hdr.size == len);
+		FUZZ_CHECK(r == 0 && hdr.code == TPM2_RC_SUCCESS && hdr.size == len);
 		FUZZ_CHECK(sel.count <= TPM2_NUM_PCR_BANKS);
 		for (uint32_t i = 0; i < sel.count; i++)
 			FUZZ_CHECK(sel.pcrSelections[i].sizeofSelect <= TPM2_PCR_SELECT_MAX);
@@ -68,7 +68,7 @@ static void parse_frame(const uint8_t *buf, size_t len)
 		(void)tpm_pcrs_all_active(&sel, wanted, 0);
 	}
 	if (tpm_parse_pcr_allocate(buf, len) == 0)
-		FUZZ_CHECK(r == 0 && hdr.code == TPM_RC_SUCCESS && hdr.size == len);
+		FUZZ_CHECK(r == 0 && hdr.code == TPM2_RC_SUCCESS && hdr.size == len);
 }
 
 /* Run a builder into a heap buffer of exactly cap bytes; what it builds must be a frame. */
@@ -83,7 +83,7 @@ static void parse_frame(const uint8_t *buf, size_t len)
 		FUZZ_CHECK(n <= (cap));                                                            \
 		if (n)                                                                             \
 			FUZZ_CHECK(tpm_frame_check(out, n, TPM_MAX_COMMAND_SIZE) ==                \
-				   TPM_RC_SUCCESS);                                                \
+				   TPM2_RC_SUCCESS);                                                \
 		free(out);                                                                         \
 	} while (0)
 
@@ -151,7 +151,7 @@ static void build_extend(const uint8_t *data, size_t size)
 	if (d.count > TPM2_NUM_PCR_BANKS)
 		FUZZ_CHECK(n == 0);
 	if (n) {
-		FUZZ_CHECK(tpm_frame_check(out, n, TPM_MAX_COMMAND_SIZE) == TPM_RC_SUCCESS);
+		FUZZ_CHECK(tpm_frame_check(out, n, TPM_MAX_COMMAND_SIZE) == TPM2_RC_SUCCESS);
 		r = pcr_cmd_classify(out, n, &chg);
 		FUZZ_CHECK(r == 0 || r == -1);
 		if (all_known) {

@@ -119,18 +119,18 @@ static void test_stop_init(void **state)
 	assert_int_equal(be32(out), PTM_SUCCESS);
 	assert_false(engine_running());
 	len = service_command(&svc, getrandom, sizeof(getrandom), rsp, sizeof(rsp), 0);
-	assert_int_equal(tpm_response_rc(rsp, len), TPM_RC_FAILURE);
+	assert_int_equal(tpm_response_rc(rsp, len), TPM2_RC_FAILURE);
 	assert_int_equal(run(init, sizeof(init), out, &actions), 4);
 	assert_int_equal(be32(out), PTM_SUCCESS);
 	assert_true(engine_running());
 	len = service_command(&svc, getrandom, sizeof(getrandom), rsp, sizeof(rsp), 0);
-	assert_int_equal(tpm_response_rc(rsp, len), TPM_RC_INITIALIZE);
-	len = tpm_build_startup(cmd, sizeof(cmd), TPM_SU_CLEAR);
+	assert_int_equal(tpm_response_rc(rsp, len), TPM2_RC_INITIALIZE);
+	len = tpm_build_startup(cmd, sizeof(cmd), TPM2_SU_CLEAR);
 	len = service_command(&svc, cmd, len, rsp, sizeof(rsp), 0);
-	assert_int_equal(tpm_response_rc(rsp, len), TPM_RC_SUCCESS);
+	assert_int_equal(tpm_response_rc(rsp, len), TPM2_RC_SUCCESS);
 	len = service_command(&svc, getrandom, sizeof(getrandom), rsp, sizeof(rsp), 0);
 	assert_int_equal(len, 20);
-	assert_int_equal(tpm_response_rc(rsp, len), TPM_RC_SUCCESS);
+	assert_int_equal(tpm_response_rc(rsp, len), TPM2_RC_SUCCESS);
 }
 
 static void test_buffersize_info(void **state)

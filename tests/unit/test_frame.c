@@ -29,19 +29,19 @@ static void test_frame_check(void **state)
 	uint8_t buf[16];
 
 	(void)state;
-	assert_int_equal(tpm_frame_check(getrandom8, sizeof(getrandom8), 4096), TPM_RC_SUCCESS);
+	assert_int_equal(tpm_frame_check(getrandom8, sizeof(getrandom8), 4096), TPM2_RC_SUCCESS);
 	/* shorter than the size field says */
-	assert_int_equal(tpm_frame_check(getrandom8, 11, 4096), TPM_RC_COMMAND_SIZE);
+	assert_int_equal(tpm_frame_check(getrandom8, 11, 4096), TPM2_RC_COMMAND_SIZE);
 	/* truncated header */
-	assert_int_equal(tpm_frame_check(getrandom8, 5, 4096), TPM_RC_COMMAND_SIZE);
+	assert_int_equal(tpm_frame_check(getrandom8, 5, 4096), TPM2_RC_COMMAND_SIZE);
 	/* over the maximum */
-	assert_int_equal(tpm_frame_check(getrandom8, sizeof(getrandom8), 11), TPM_RC_COMMAND_SIZE);
+	assert_int_equal(tpm_frame_check(getrandom8, sizeof(getrandom8), 11), TPM2_RC_COMMAND_SIZE);
 	memcpy(buf, getrandom8, sizeof(getrandom8));
 	buf[0] = 0x12;
-	assert_int_equal(tpm_frame_check(buf, sizeof(getrandom8), 4096), TPM_RC_BAD_TAG);
+	assert_int_equal(tpm_frame_check(buf, sizeof(getrandom8), 4096), TPM2_RC_BAD_TAG);
 	memcpy(buf, getrandom8, sizeof(getrandom8));
 	buf[5] = 4; /* size 4 < header */
-	assert_int_equal(tpm_frame_check(buf, 4, 4096), TPM_RC_COMMAND_SIZE);
+	assert_int_equal(tpm_frame_check(buf, 4, 4096), TPM2_RC_COMMAND_SIZE);
 }
 
 static void test_build_su(void **state)
@@ -51,11 +51,11 @@ static void test_build_su(void **state)
 	uint8_t buf[32];
 
 	(void)state;
-	assert_int_equal(tpm_build_startup(buf, sizeof(buf), TPM_SU_CLEAR), 12);
+	assert_int_equal(tpm_build_startup(buf, sizeof(buf), TPM2_SU_CLEAR), 12);
 	assert_memory_equal(buf, startup_clear, 12);
-	assert_int_equal(tpm_build_shutdown(buf, sizeof(buf), TPM_SU_STATE), 12);
+	assert_int_equal(tpm_build_shutdown(buf, sizeof(buf), TPM2_SU_STATE), 12);
 	assert_memory_equal(buf, shutdown_state, 12);
-	assert_int_equal(tpm_build_startup(buf, 11, TPM_SU_CLEAR), 0);
+	assert_int_equal(tpm_build_startup(buf, 11, TPM2_SU_CLEAR), 0);
 }
 
 static void test_error_response(void **state)
@@ -64,10 +64,10 @@ static void test_error_response(void **state)
 	uint8_t buf[16];
 
 	(void)state;
-	assert_int_equal(tpm_build_error_response(buf, sizeof(buf), TPM_RC_FAILURE), 10);
+	assert_int_equal(tpm_build_error_response(buf, sizeof(buf), TPM2_RC_FAILURE), 10);
 	assert_memory_equal(buf, failure, 10);
-	assert_int_equal(tpm_response_rc(buf, 10), TPM_RC_FAILURE);
-	assert_int_equal(tpm_response_rc(buf, 9), TPM_RC_FAILURE);
+	assert_int_equal(tpm_response_rc(buf, 10), TPM2_RC_FAILURE);
+	assert_int_equal(tpm_response_rc(buf, 9), TPM2_RC_FAILURE);
 	assert_int_equal(tpm_build_error_response(buf, 9, 0), 0);
 }
 

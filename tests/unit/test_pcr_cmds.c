@@ -8,7 +8,7 @@
  * with TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=P and TSS2_LOG=tcti+trace, which makes the
  * swtpm TCTI print every command and response in hex on stderr. tests/unit/data/pcr_cmds/
  * holds the script that does this (capture.sh), the log extractor and the hex it produced
- * (captured.txt). Every frame was answered with TPM_RC_SUCCESS unless said otherwise.
+ * (captured.txt). Every frame was answered with TPM2_RC_SUCCESS unless said otherwise.
  *
  * Expected digests are never taken from parser output: they are computed here with OpenSSL
  * from the plaintext the frames were made from (the same values `openssl dgst` prints). */
@@ -257,7 +257,7 @@ static const uint8_t reset_rsp[] = {
 	0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
 };
 /* tpm2_startup -c after CMD_INIT on the control channel, answered with success; the same
- * command sent without CMD_INIT is answered TPM_RC_INITIALIZE (0x100). */
+ * command sent without CMD_INIT is answered TPM2_RC_INITIALIZE (0x100). */
 static const uint8_t startup_clear_cmd[] = {
 	0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x44, 0x00, 0x00,
 };
@@ -267,7 +267,7 @@ static const uint8_t startup_ok_rsp[] = {
 static const uint8_t startup_initialize_rsp[] = {
 	0x80, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x01, 0x00,
 };
-/* tpm2_shutdown, CMD_INIT, then tpm2_startup (TPM_SU_STATE). */
+/* tpm2_shutdown, CMD_INIT, then tpm2_startup (TPM2_SU_STATE). */
 static const uint8_t startup_state_cmd[] = {
 	0x80, 0x01, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x44, 0x00, 0x01,
 };
@@ -980,8 +980,8 @@ static void test_cmd_tpm2b_bad(void **state)
 
 static void test_rsp_error_codes(void **state)
 {
-	/* TPM_RC_INITIALIZE (captured), TPM_RC_VALUE on the handle, TPM_RC_AUTH_FAIL in session
-	 * 1, TPM_RC_RETRY (a warning), TPM_RC_FAILURE. */
+	/* TPM2_RC_INITIALIZE (captured), TPM_RC_VALUE on the handle, TPM_RC_AUTH_FAIL in session
+	 * 1, TPM_RC_RETRY (a warning), TPM2_RC_FAILURE. */
 	static const uint32_t rcs[] = { 0x100, 0x184, 0x98e, 0x922, 0x101 };
 	uint8_t f[FRAME_MAX];
 	struct pcr_change chg;

@@ -112,20 +112,20 @@ static void test_commands_and_locality(void **state)
 	for (int i = 0; i < 100 && !l.published; i++)
 		usleep(10000);
 	assert_int_equal(l.published, 1);
-	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM_RC_SUCCESS);
+	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_SUCCESS);
 	assert_int_equal(engine_get_locality(), 3);
 	n = transact(&l, setloc5, sizeof(setloc5), rsp);
-	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM_RC_LOCALITY);
+	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_LOCALITY);
 	assert_int_equal(engine_get_locality(), 3);
 	engine_set_locality(0);
 	/* a whole 44-byte response arrives in one read: it was one write */
 	n = transact(&l, getrandom, sizeof(getrandom), rsp);
 	assert_int_equal(n, 10 + 2 + 32);
-	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM_RC_SUCCESS);
+	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_SUCCESS);
 	/* a frame whose size field disagrees with the read: an error, and the loop goes on */
 	n = transact(&l, bad_size, sizeof(bad_size), rsp);
 	assert_int_equal(n, 10);
-	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM_RC_COMMAND_SIZE);
+	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_COMMAND_SIZE);
 	n = transact(&l, getrandom, sizeof(getrandom), rsp);
 	assert_int_equal(n, 44);
 	/* the stop fd ends the loop with 0 */
@@ -150,7 +150,7 @@ static void test_oversized_and_hangup(void **state)
 	loop_start(&l);
 	n = transact(&l, big, sizeof(big), rsp);
 	assert_int_equal(n, 10);
-	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM_RC_COMMAND_SIZE);
+	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_COMMAND_SIZE);
 	/* the kernel side closing (device removed) ends the loop with 0 */
 	shutdown(l.kernel_fd, SHUT_RDWR);
 	loop_join(&l);

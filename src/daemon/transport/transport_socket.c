@@ -274,7 +274,7 @@ static enum conn_step data_step(struct conn *c, struct service *svc, size_t *ole
 		return CONN_NEED_MORE;
 	tpm_header_parse(c->buf, c->len, &hdr);
 	rc = tpm_frame_check(c->buf, hdr.size <= c->len ? hdr.size : c->len, TPM_MAX_COMMAND_SIZE);
-	if (rc == TPM_RC_BAD_TAG || hdr.size < TPM_HEADER_SIZE || hdr.size > TPM_MAX_COMMAND_SIZE) {
+	if (rc == TPM2_RC_BAD_TAG || hdr.size < TPM_HEADER_SIZE || hdr.size > TPM_MAX_COMMAND_SIZE) {
 		log_warn("malformed command (tag 0x%04x, size %u): answered 0x%x, connection closed",
 			 hdr.tag, hdr.size, rc);
 		*olen = tpm_build_error_response(c->out, CONN_BUF, rc);
