@@ -23,6 +23,7 @@
 #include "attest/tdx_sim_ca.h"
 #include "common/log.h"
 #include "rtmr_map/rtmr_backend.h"
+#include "common/string_table.h"
 #include "common/util.h"
 
 #define CONFIGFS_MAGIC 0x62656570   /* include/uapi/linux/magic.h */
@@ -34,31 +35,13 @@
 #define SIM_RTMRS 4
 #define SIM_RTMR_SIZE 48
 
-static const char *const kind_names[] = {
+static const char *const quote_provider_kind_table[] = {
 	[QUOTE_PROVIDER_AUTO] = "auto",
 	[QUOTE_PROVIDER_CONFIGFS_TSM] = "configfs-tsm",
 	[QUOTE_PROVIDER_SIM] = "sim",
 };
 
-int quote_provider_kind_parse(const char *s, enum quote_provider_kind *out)
-{
-	if (!s)
-		return -1;
-	for (size_t k = 0; k < ARRAY_SIZE(kind_names); k++) {
-		if (!strcmp(s, kind_names[k])) {
-			*out = (enum quote_provider_kind)k;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *quote_provider_kind_name(enum quote_provider_kind k)
-{
-	if ((unsigned)k >= ARRAY_SIZE(kind_names))
-		return "unknown";
-	return kind_names[k];
-}
+DEFINE_STRING_TABLE_LOOKUP(quote_provider_kind, enum quote_provider_kind)
 
 void quote_result_free(struct quote_result *r)
 {

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/string_table.h"
+
 #define QUOTE_DEFAULT_CONFIGFS_DIR "/sys/kernel/config/tsm/report"
 #define QUOTE_REPORT_DATA_SIZE 64
 #define QUOTE_MAX_SIZE (1024 * 1024)  /* the kernel caps outblob at 32 KiB today */
@@ -15,8 +17,7 @@
 enum quote_provider_kind { QUOTE_PROVIDER_AUTO, QUOTE_PROVIDER_CONFIGFS_TSM, QUOTE_PROVIDER_SIM };
 
 /* "auto", "configfs-tsm" or "sim"; 0 or -1. */
-int quote_provider_kind_parse(const char *s, enum quote_provider_kind *out);
-const char *quote_provider_kind_name(enum quote_provider_kind k);
+DECLARE_STRING_TABLE_LOOKUP(quote_provider_kind, enum quote_provider_kind);
 
 struct quote_provider_config {
 	enum quote_provider_kind kind;

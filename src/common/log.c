@@ -27,18 +27,14 @@ void log_set_ident(const char *name)
 	ident = name;
 }
 
-int log_parse_level(const char *s, enum log_level *out)
-{
-	static const char *const names[] = { "error", "warn", "info", "debug" };
+static const char *const log_level_table[] = {
+	[LOG_LVL_ERROR] = "error",
+	[LOG_LVL_WARN] = "warn",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
+};
 
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(s, names[i]) == 0) {
-			*out = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -1;
-}
+DEFINE_STRING_TABLE_LOOKUP(log_level, enum log_level)
 
 /* syslog priorities: err=3 warning=4 info=6 debug=7 */
 static int level_priority(enum log_level level)

@@ -3,11 +3,14 @@
 #ifndef VTPM_LOG_H
 #define VTPM_LOG_H
 
+#include "common/string_table.h"
+
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
-int log_parse_level(const char *s, enum log_level *out);
+/* "error", "warn", "info", "debug" */
+DECLARE_STRING_TABLE_LOOKUP(log_level, enum log_level);
 void log_set_ident(const char *ident);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

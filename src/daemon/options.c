@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest/quote_provider.h"
+#include "common/string_table.h"
 #include "common/util.h"
 
 enum opt_id {
@@ -54,12 +56,21 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-const char *transport_kind_name(enum transport_kind k)
-{
-	static const char *const names[] = { "auto", "vtpm-proxy", "socket" };
+static const char *const transport_kind_table[] = {
+	[TRANSPORT_AUTO] = "auto",
+	[TRANSPORT_VTPM_PROXY] = "vtpm-proxy",
+	[TRANSPORT_SOCKET] = "socket",
+};
 
-	return names[k];
-}
+DEFINE_STRING_TABLE_LOOKUP(transport_kind, enum transport_kind)
+
+static const char *const ima_bridge_mode_table[] = {
+	[IMA_BRIDGE_AUTO] = "auto",
+	[IMA_BRIDGE_ON] = "on",
+	[IMA_BRIDGE_OFF] = "off",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(ima_bridge_mode, enum ima_bridge_mode)
 
 void options_init(struct daemon_options *o)
 {
@@ -99,17 +110,6 @@ static int set_string(char **dst, const char *val)
 	return 0;
 }
 
-static int parse_transport(const char *v, enum transport_kind *out)
-{
-	for (int k = TRANSPORT_AUTO; k <= TRANSPORT_SOCKET; k++) {
-		if (strcmp(v, transport_kind_name(k)) == 0) {
-			*out = k;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static int set_path(char **dst, const char *val, const char *what, char *err, size_t errlen)
 {
 	if (!*val) {
@@ -119,63 +119,62 @@ static int set_path(char **dst, const char *val, const char *what, char *err, si
 	return set_string(dst, val);
 }
 
+/* An enum option: its table's parse function, and the names for the error message. */
+#define APPLY_ENUM(prefix, what, dst)                                                              \
+	do {                                                                                       \
+		char names_[96];                                                                   \
+		if (prefix##_parse(val, dst) == 0)                                                 \
+			return 0;                                                                  \
+		return set_error(err, errlen, "invalid %s '%s' (%s)", what, val,                   \
+				 prefix##_names(names_, sizeof(names_)));                          \
+	} while (0)
+
+static int apply_number(int id, const char *val, unsigned *dst, char *err, size_t errlen)
+{
+	unsigned long min = id == OPT_PORT ? 1 : 10, max = id == OPT_PORT ? 65534 : 3600000;
+	unsigned long v;
+
+	if (parse_uint(val, min, max, &v) < 0)
+		return set_error(err, errlen, "invalid %s '%s' (%lu..%lu%s)", long_opts[id].name, val,
+				 min, max, id == OPT_PORT ? "; control uses port+1" : "");
+	*dst = (unsigned)v;
+	return 0;
+}
+
+static int apply_quote_provider(struct daemon_options *o, const char *val, char *err,
+				size_t errlen)
+{
+	enum quote_provider_kind k;
+	char names[64];
+
+	if (quote_provider_kind_parse(val, &k) < 0)
+		return set_error(err, errlen, "invalid quote-provider '%s' (%s)", val,
+				 quote_provider_kind_names(names, sizeof(names)));
+	return set_string(&o->quote_provider, val);
+}
+
 /* Apply one option value; err gets a message without location. */
 static int apply(struct daemon_options *o, int id, const char *val, char *err, size_t errlen)
 {
-	unsigned long port;
-
 	switch (id) {
 	case OPT_TRANSPORT:
-		if (parse_transport(val, &o->transport) == 0)
-			return 0;
-		snprintf(err, errlen, "invalid transport '%s' (auto, vtpm-proxy, socket)", val);
-		return -1;
-	case OPT_PORT:
-		if (parse_uint(val, 1, 65534, &port) == 0) {
-			o->port = (unsigned)port;
-			return 0;
-		}
-		snprintf(err, errlen, "invalid port '%s' (1..65534; control uses port+1)", val);
-		return -1;
+		APPLY_ENUM(transport_kind, "transport", &o->transport);
 	case OPT_RTMR_BACKEND:
-		if (rtmr_backend_kind_parse(val, &o->rtmr_backend) == 0)
-			return 0;
-		snprintf(err, errlen, "invalid rtmr-backend '%s' (auto, tdx-sysfs, tdx-ioctl, sim)",
-			 val);
-		return -1;
+		APPLY_ENUM(rtmr_backend_kind, "rtmr-backend", &o->rtmr_backend);
 	case OPT_EK_TYPE:
-		if (ek_type_parse(val, &o->ek_type) == 0)
-			return 0;
-		snprintf(err, errlen, "invalid ek-type '%s' (rsa2048, ecc-p256, ecc-p384)", val);
-		return -1;
+		APPLY_ENUM(ek_type, "ek-type", &o->ek_type);
 	case OPT_IMA_BRIDGE:
-		for (int m = IMA_BRIDGE_AUTO; m <= IMA_BRIDGE_OFF; m++) {
-			if (strcmp(val, (const char *[]){ "auto", "on", "off" }[m]) == 0) {
-				o->ima_bridge = m;
-				return 0;
-			}
-		}
-		snprintf(err, errlen, "invalid ima-bridge '%s' (auto, on, off)", val);
-		return -1;
+		APPLY_ENUM(ima_bridge_mode, "ima-bridge", &o->ima_bridge);
+	case OPT_LOG_LEVEL:
+		APPLY_ENUM(log_level, "log-level", &o->log_level);
+	case OPT_PORT:
+		return apply_number(id, val, &o->port, err, errlen);
 	case OPT_IMA_POLL_MS:
-		if (parse_uint(val, 10, 3600000, &port) == 0) {
-			o->ima_poll_ms = (unsigned)port;
-			return 0;
-		}
-		snprintf(err, errlen, "invalid ima-poll-ms '%s' (10..3600000)", val);
-		return -1;
+		return apply_number(id, val, &o->ima_poll_ms, err, errlen);
 	case OPT_QUOTE_PROVIDER:
-		if (!strcmp(val, "auto") || !strcmp(val, "configfs-tsm") || !strcmp(val, "sim"))
-			return set_string(&o->quote_provider, val);
-		snprintf(err, errlen, "invalid quote-provider '%s' (auto, configfs-tsm, sim)", val);
-		return -1;
+		return apply_quote_provider(o, val, err, errlen);
 	case OPT_IMA_LIST:
 		return set_path(&o->ima_list, val, "ima-list", err, errlen);
-	case OPT_LOG_LEVEL:
-		if (log_parse_level(val, &o->log_level) == 0)
-			return 0;
-		snprintf(err, errlen, "invalid log-level '%s' (error, warn, info, debug)", val);
-		return -1;
 	case OPT_UNIX:
 		return set_path(&o->unix_path, val, "unix", err, errlen);
 	case OPT_BIND:
@@ -193,8 +192,7 @@ static int apply(struct daemon_options *o, int id, const char *val, char *err, s
 	case OPT_VTPMX:
 		return set_path(&o->vtpmx, val, "vtpmx", err, errlen);
 	}
-	snprintf(err, errlen, "internal error: option %d", id);
-	return -1;
+	return set_error(err, errlen, "internal error: option %d", id);
 }
 
 int options_parse_args(struct daemon_options *o, int argc, char **argv, char *err, size_t errlen)

@@ -55,6 +55,7 @@ int options_parse_config(struct daemon_options *o, const char *text, const char 
 int options_load(struct daemon_options *o, int argc, char **argv, char *err, size_t errlen);
 
 void options_usage(FILE *f);
-const char *transport_kind_name(enum transport_kind k);
+DECLARE_STRING_TABLE_LOOKUP(transport_kind, enum transport_kind);
+DECLARE_STRING_TABLE_LOOKUP(ima_bridge_mode, enum ima_bridge_mode);
 
 #endif

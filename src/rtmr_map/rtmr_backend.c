@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* RTMR backend dispatch: kind names, open (incl. auto), register look-ups, close. */
 #include "rtmr_map/rtmr_backend_priv.h"
+#include "common/string_table.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,32 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const kind_names[] = {
+static const char *const rtmr_backend_kind_table[] = {
 	[RTMR_BACKEND_AUTO] = "auto",
 	[RTMR_BACKEND_TDX_SYSFS] = "tdx-sysfs",
 	[RTMR_BACKEND_TDX_IOCTL] = "tdx-ioctl",
 	[RTMR_BACKEND_SIM] = "sim",
 };
 
-int rtmr_backend_kind_parse(const char *s, enum rtmr_backend_kind *out)
-{
-	if (!s)
-		return -1;
-	for (size_t k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++) {
-		if (strcmp(s, kind_names[k]) == 0) {
-			*out = (enum rtmr_backend_kind)k;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *rtmr_backend_kind_name(enum rtmr_backend_kind k)
-{
-	if ((unsigned)k >= sizeof(kind_names) / sizeof(kind_names[0]))
-		return "unknown";
-	return kind_names[k];
-}
+DEFINE_STRING_TABLE_LOOKUP(rtmr_backend_kind, enum rtmr_backend_kind)
 
 struct rtmr_backend *rtmr_backend_alloc(const char *name, const struct rtmr_backend_ops *ops)
 {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/hash_alg.h"
+#include "common/string_table.h"
 #include "rtmr_map/rtmr_map.h"
 
 #define RTMR_DEFAULT_SYSFS_DIR "/sys/class/misc/tdx_guest/measurements"
@@ -22,8 +23,7 @@ enum rtmr_backend_kind {
 };
 
 /* "auto", "tdx-sysfs", "tdx-ioctl" or "sim"; 0 or -1. */
-int rtmr_backend_kind_parse(const char *s, enum rtmr_backend_kind *out);
-const char *rtmr_backend_kind_name(enum rtmr_backend_kind k);
+DECLARE_STRING_TABLE_LOOKUP(rtmr_backend_kind, enum rtmr_backend_kind);
 
 struct rtmr_backend_config {
 	enum rtmr_backend_kind kind;

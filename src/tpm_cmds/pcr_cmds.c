@@ -245,23 +245,14 @@ int pcr_rsp_apply(const uint8_t *rsp, size_t len, struct pcr_change *chg)
 	return -1;
 }
 
-const char *pcr_change_kind_name(enum pcr_change_kind k)
-{
-	switch (k) {
-	case PCR_CHANGE_NONE:
-		return "none";
-	case PCR_CHANGE_EXTEND:
-		return "PCR_Extend";
-	case PCR_CHANGE_EVENT:
-		return "PCR_Event";
-	case PCR_CHANGE_SEQUENCE_COMPLETE:
-		return "EventSequenceComplete";
-	case PCR_CHANGE_RESET:
-		return "PCR_Reset";
-	case PCR_CHANGE_STARTUP_CLEAR:
-		return "Startup(CLEAR)";
-	case PCR_CHANGE_STARTUP_STATE:
-		return "Startup(STATE)";
-	}
-	return "unknown";
-}
+static const char *const pcr_change_kind_table[] = {
+	[PCR_CHANGE_NONE] = "none",
+	[PCR_CHANGE_EXTEND] = "PCR_Extend",
+	[PCR_CHANGE_EVENT] = "PCR_Event",
+	[PCR_CHANGE_SEQUENCE_COMPLETE] = "EventSequenceComplete",
+	[PCR_CHANGE_RESET] = "PCR_Reset",
+	[PCR_CHANGE_STARTUP_CLEAR] = "Startup(CLEAR)",
+	[PCR_CHANGE_STARTUP_STATE] = "Startup(STATE)",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(pcr_change_kind, enum pcr_change_kind)

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
 
+#include "common/string_table.h"
+
 #define PCR_CMDS_PCR_COUNT 24 /* PCR handles 0x00000000..0x00000017 */
 
 enum pcr_change_kind {
@@ -28,7 +30,7 @@ struct pcr_change {
 };
 
 /* "PCR_Extend", "PCR_Event", ...; "none" for PCR_CHANGE_NONE, "unknown" outside the enum. */
-const char *pcr_change_kind_name(enum pcr_change_kind k);
+DECLARE_STRING_TABLE_LOOKUP(pcr_change_kind, enum pcr_change_kind);
 
 /* Classify a complete command frame (header included, len = its size).
  * 0: *chg filled (kind NONE for anything that does not change a PCR, including PCR handles

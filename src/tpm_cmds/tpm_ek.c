@@ -5,6 +5,7 @@
 #include <string.h>
 #include <tss2/tss2_mu.h>
 
+#include "common/string_table.h"
 #include "tpm_cmds/tpm_frame.h"
 #include "tpm_cmds/tpm_marshal.h"
 
@@ -24,23 +25,13 @@ static const uint8_t policy_b_sha384[48] = {
 		 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT)
 #define ATTRS_B (ATTRS_A | TPMA_OBJECT_USERWITHAUTH)
 
-static const char *const type_names[] = { "rsa2048", "ecc-p256", "ecc-p384" };
+static const char *const ek_type_table[] = {
+	[EK_RSA2048] = "rsa2048",
+	[EK_ECC_P256] = "ecc-p256",
+	[EK_ECC_P384] = "ecc-p384",
+};
 
-int ek_type_parse(const char *s, enum ek_type *out)
-{
-	for (int t = EK_RSA2048; t <= EK_ECC_P384; t++) {
-		if (strcmp(s, type_names[t]) == 0) {
-			*out = t;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *ek_type_name(enum ek_type t)
-{
-	return type_names[t];
-}
+DEFINE_STRING_TABLE_LOOKUP(ek_type, enum ek_type)
 
 uint32_t ek_persistent_handle(enum ek_type t)
 {

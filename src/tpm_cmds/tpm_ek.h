@@ -8,12 +8,14 @@
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
 
+#include "common/string_table.h"
+
 enum ek_type { EK_RSA2048, EK_ECC_P256, EK_ECC_P384 };
 
 #define EK_MAX_PUBLIC 1024
 
-int ek_type_parse(const char *s, enum ek_type *out);     /* rsa2048|ecc-p256|ecc-p384 */
-const char *ek_type_name(enum ek_type t);
+/* rsa2048|ecc-p256|ecc-p384 */
+DECLARE_STRING_TABLE_LOOKUP(ek_type, enum ek_type);
 /* Standard persistent handle: 0x81010001, 0x8101000a, 0x81010016. */
 uint32_t ek_persistent_handle(enum ek_type t);
 /* TCG template L-1 (RSA 2048), L-2 (ECC P-256), H-3 (ECC P-384). */

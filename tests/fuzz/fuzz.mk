@@ -41,7 +41,8 @@ FUZZ_LIB_SRCS := $(addprefix src/common/,hash_alg.c log.c util.c) \
 		options.c service.c) \
 		$(addprefix src/daemon/transport/,ctrl_channel.c) \
 		$(addprefix src/tpm_cmds/,pcr_cmds.c tpm_build.c tpm_ek.c tpm_frame.c tpm_marshal.c) \
-		$(addprefix src/attest/,evidence.c tdx_quote.c tdx_quote_verify.c trust_anchor.c) \
+		$(addprefix src/attest/,evidence.c quote_provider.c tdx_quote.c tdx_quote_verify.c \
+		tdx_sim_ca.c tdx_sim_ca_quote.c trust_anchor.c) \
 		$(addprefix src/rtmr_map/,rtmr_backend.c rtmr_map.c rtmr_sim.c rtmr_tdx_ioctl.c \
 		rtmr_tdx_sysfs.c)
 FUZZ_OBJS    := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_B)/obj/%.o)
