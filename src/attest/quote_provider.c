@@ -23,6 +23,7 @@
 #include "attest/tdx_sim_ca.h"
 #include "common/log.h"
 #include "rtmr_map/rtmr_backend.h"
+#include "common/runtime_dir.h"
 #include "common/string_table.h"
 #include "common/util.h"
 
@@ -428,7 +429,7 @@ int quote_get(const struct quote_provider_config *cfg, const uint8_t report_data
 	      struct quote_result *out, char *err, size_t errlen)
 {
 	const char *dir = cfg->configfs_dir ? cfg->configfs_dir : QUOTE_DEFAULT_CONFIGFS_DIR;
-	const char *rundir = cfg->runtime_dir ? cfg->runtime_dir : RTMR_DEFAULT_RUNTIME_DIR;
+	const char *rundir = cfg->runtime_dir ? cfg->runtime_dir : RUNTIME_DIR_DEFAULT;
 	char why[512];
 
 	memset(out, 0, sizeof(*out));

@@ -13,6 +13,7 @@
 #include "daemon/ek.h"
 #include "daemon/engine.h"
 #include "daemon/ima_bridge.h"
+#include "common/runtime_dir.h"
 #include "common/log.h"
 #include "daemon/mirror.h"
 #include "daemon/notify.h"
@@ -53,9 +54,10 @@ static int setup_dirs(struct daemon *d, char *err, size_t errlen)
 	}
 	if (d->opts->state_dir)
 		d->state_dir = strdup(d->opts->state_dir);
-	else if (asprintf(&d->state_dir, "%s/state", d->runtime_dir) < 0)
-		d->state_dir = NULL;
-	if (!d->state_dir || asprintf(&d->device_file, "%s/device", d->runtime_dir) < 0) {
+	else
+		d->state_dir = runtime_path(d->runtime_dir, RUNTIME_STATE_DIR);
+	d->device_file = runtime_path(d->runtime_dir, RUNTIME_DEVICE);
+	if (!d->state_dir || !d->device_file) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -115,7 +117,8 @@ static int setup_ek(struct daemon *d, char *err, size_t errlen)
 	if (r < 0)
 		return set_error(err, errlen, "cannot write the TPM state in %s: %s", d->state_dir,
 				 strerror(-r));
-	if (asprintf(&path, "%s/ek.tpmt", d->runtime_dir) < 0)
+	path = runtime_path(d->runtime_dir, RUNTIME_EK_PUBLIC);
+	if (!path)
 		return -1;
 	r = put_runtime_file(path, ek.pub, ek.publen);
 	if (r < 0) {
@@ -135,7 +138,8 @@ static int record_quote_provider(struct daemon *d, char *err, size_t errlen)
 	const char *qp = d->opts->quote_provider ? d->opts->quote_provider : "auto";
 	int r;
 
-	if (asprintf(&path, "%s/quote-provider", d->runtime_dir) < 0)
+	path = runtime_path(d->runtime_dir, RUNTIME_QUOTE_PROVIDER);
+	if (!path)
 		return -1;
 	r = put_runtime_file(path, qp, strlen(qp));
 	if (r < 0)
@@ -328,7 +332,7 @@ int daemon_run(const struct daemon_options *opts)
 	char err[1024] = "";
 	int r = -1;
 
-	d.runtime_dir = opts->runtime_dir ? opts->runtime_dir : DEFAULT_RUNTIME_DIR;
+	d.runtime_dir = opts->runtime_dir ? opts->runtime_dir : RUNTIME_DIR_DEFAULT;
 	service_init(&d.svc, NULL);
 	if (setup_signals(&d, err, sizeof(err)) < 0 || setup_dirs(&d, err, sizeof(err)) < 0 ||
 	    open_state(&d, err, sizeof(err)) < 0 || open_socket(&d, err, sizeof(err)) < 0 ||

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "eventlog/eventlog.h"
+#include "common/runtime_dir.h"
 #include "common/hash_alg.h"
 #include "common/log.h"
 #include "rtmr_map/rtmr_backend.h"
@@ -207,6 +208,7 @@ static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, cha
 {
 	struct mirror_log *l = &m->logs[idx];
 	_cleanup_free_ char *text = NULL;
+	char name[RUNTIME_NAME_MAX];
 	size_t len = 0;
 	int r;
 
@@ -216,8 +218,9 @@ static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, cha
 			 rtmr_backend_name(m->backend));
 		return -1;
 	}
-	if (asprintf(&l->path, "%s/rtmr%u.log", runtime_dir, idx) < 0)
-		return -1;
+	l->path = runtime_path(runtime_dir, runtime_log_name(idx, name));
+	if (!l->path)
+		return set_error(err, errlen, "out of memory");
 	l->fd = open(l->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (l->fd < 0) {
 		snprintf(err, errlen, "cannot open event log %s: %s", l->path, strerror(errno));

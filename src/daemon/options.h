@@ -12,7 +12,6 @@
 #include "tpm_cmds/tpm_ek.h"
 
 #define DEFAULT_CONFIG "/etc/vtpm-rtmr/vtpm-rtmrd.conf"
-#define DEFAULT_RUNTIME_DIR "/run/vtpm-rtmr"
 #define DEFAULT_PORT 2321
 #define DEFAULT_BIND "127.0.0.1"
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* RTMR backend dispatch: kind names, open (incl. auto), register look-ups, close. */
 #include "rtmr_map/rtmr_backend_priv.h"
+#include "common/runtime_dir.h"
 #include "common/string_table.h"
 
 #include <errno.h>
@@ -79,7 +80,7 @@ int rtmr_backend_open(const struct rtmr_backend_config *cfg, struct rtmr_backend
 {
 	const char *dir = cfg->rtmr_dir ? cfg->rtmr_dir : RTMR_DEFAULT_SYSFS_DIR;
 	const char *dev = cfg->tdx_guest_dev ? cfg->tdx_guest_dev : RTMR_DEFAULT_TDX_GUEST_DEV;
-	const char *run = cfg->runtime_dir ? cfg->runtime_dir : RTMR_DEFAULT_RUNTIME_DIR;
+	const char *run = cfg->runtime_dir ? cfg->runtime_dir : RUNTIME_DIR_DEFAULT;
 
 	*out = NULL;
 	switch (cfg->kind) {

@@ -12,7 +12,6 @@
 #include "rtmr_map/rtmr_map.h"
 
 #define RTMR_DEFAULT_SYSFS_DIR "/sys/class/misc/tdx_guest/measurements"
-#define RTMR_DEFAULT_RUNTIME_DIR "/run/vtpm-rtmr"
 #define RTMR_DEFAULT_TDX_GUEST_DEV "/dev/tdx_guest"
 
 enum rtmr_backend_kind {
@@ -28,7 +27,8 @@ DECLARE_STRING_TABLE_LOOKUP(rtmr_backend_kind, enum rtmr_backend_kind);
 struct rtmr_backend_config {
 	enum rtmr_backend_kind kind;
 	const char *rtmr_dir;      /* tdx-sysfs directory; NULL = RTMR_DEFAULT_SYSFS_DIR */
-	const char *runtime_dir;   /* sim registers live in <runtime_dir>/sim/; NULL = default */
+	const char *runtime_dir;   /* sim registers live in <runtime_dir>/sim/;
+				    * NULL = RUNTIME_DIR_DEFAULT */
 	const char *tdx_guest_dev; /* tdx-ioctl device; NULL = RTMR_DEFAULT_TDX_GUEST_DEV */
 };
 

@@ -11,6 +11,7 @@
 #include "attest/evidence.h"
 #include "attest/quote_provider.h"
 #include "tool/tool_logs.h"
+#include "common/runtime_dir.h"
 #include "common/util.h"
 
 int tool_read_nonce(const struct tool_options *o, uint8_t *nonce, size_t cap, size_t *len)
@@ -48,7 +49,8 @@ static int read_ek(const struct tool_options *o, struct evidence *e)
 	char *data = NULL;
 	int r;
 
-	if (asprintf(&path, "%s/ek.tpmt", o->runtime_dir) < 0)
+	path = runtime_path(o->runtime_dir, RUNTIME_EK_PUBLIC);
+	if (!path)
 		return -1;
 	r = read_file_all(path, &data, &e->ek_pub_len, 4096);
 	if (r < 0) {
@@ -70,8 +72,8 @@ static const char *provider_name(const struct tool_options *o, char *buf, size_t
 
 	if (o->quote_provider)
 		return o->quote_provider;
-	if (asprintf(&path, "%s/quote-provider", o->runtime_dir) < 0 ||
-	    read_file_all(path, &text, &len, cap - 1) < 0)
+	path = runtime_path(o->runtime_dir, RUNTIME_QUOTE_PROVIDER);
+	if (!path || read_file_all(path, &text, &len, cap - 1) < 0)
 		return "auto";
 	snprintf(buf, cap, "%.*s", (int)strcspn(text, "\n"), text);
 	return buf;
@@ -82,10 +84,11 @@ static int get_quote(const struct tool_options *o, struct evidence *e)
 	struct quote_provider_config cfg = { .configfs_dir = o->configfs_dir,
 					     .runtime_dir = o->runtime_dir };
 	struct quote_result q = { 0 };
-	char err[512], name[32];
+	char err[512], name[32], names[64];
 
 	if (quote_provider_kind_parse(provider_name(o, name, sizeof(name)), &cfg.kind)) {
-		fprintf(stderr, "vtpm-rtmr: invalid --quote-provider (auto, configfs-tsm, sim)\n");
+		fprintf(stderr, "vtpm-rtmr: invalid --quote-provider (%s)\n",
+			quote_provider_kind_names(names, sizeof(names)));
 		return -1;
 	}
 	if (quote_get(&cfg, e->report_data, &q, err, sizeof(err)) < 0) {

@@ -9,6 +9,7 @@
 
 #include "eventlog/eventlog.h"
 #include "rtmr_map/rtmr_map.h"
+#include "common/runtime_dir.h"
 #include "common/util.h"
 
 static int rtmr_of_name(const char *path)
@@ -85,9 +86,10 @@ int tool_logs_load(struct tool_logs *logs, const char *runtime_dir, char **files
 	if (nfiles)
 		return 0;
 	for (unsigned i = 0; i < RTMR_MAX; i++) {
-		_cleanup_free_ char *path = NULL;
+		char name[RUNTIME_NAME_MAX];
+		_cleanup_free_ char *path = runtime_path(runtime_dir, runtime_log_name(i, name));
 
-		if (asprintf(&path, "%s/rtmr%u.log", runtime_dir, i) < 0)
+		if (!path)
 			return -1;
 		if (access(path, F_OK) == 0 && add_log(logs, path, err, errlen) < 0)
 			return -1;

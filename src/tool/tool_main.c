@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/runtime_dir.h"
 #include "common/log.h"
 #include "tool/tool_attest.h"
 #include "tool/tool_log_cmds.h"
@@ -155,7 +156,7 @@ static int parse(int argc, char **argv, struct tool_options *o)
 
 int main(int argc, char **argv)
 {
-	struct tool_options o = { .runtime_dir = "/run/vtpm-rtmr", .backend = RTMR_BACKEND_AUTO };
+	struct tool_options o = { .runtime_dir = RUNTIME_DIR_DEFAULT, .backend = RTMR_BACKEND_AUTO };
 	char **rest;
 	int r, nrest;
 
