@@ -15,7 +15,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -353,64 +352,23 @@ fail:
 
 /* ---- sim ------------------------------------------------------------------------------ */
 
-/* A register file of the sim RTMR backend: exactly 48 raw bytes, read under its lock. */
-static int sim_read_rtmr(const char *sim_dir, unsigned idx, uint8_t *val, char *err,
-			 size_t errlen)
-{
-	_cleanup_close_ int fd = -1;
-	char path[PATH_MAX];
-	struct stat st;
-	ssize_t n;
-	int r = snprintf(path, sizeof(path), "%s/rtmr%u:sha384", sim_dir, idx);
-
-	if (r < 0 || (size_t)r >= sizeof(path)) {
-		set_error(err, errlen, "sim directory path too long: %s", sim_dir);
-		return -1;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		set_error(err, errlen,
-			"sim RTMR %s: %s (the sim provider quotes the registers of vtpm-rtmrd "
-			"--rtmr-backend sim with the same --runtime-dir)",
-			path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != SIM_RTMR_SIZE) {
-		set_error(err, errlen, "sim RTMR %s: not a raw %d-byte sha384 value", path,
-			SIM_RTMR_SIZE);
-		return -1;
-	}
-	if (flock(fd, LOCK_SH) < 0) {
-		set_error(err, errlen, "sim RTMR %s: lock: %s", path, strerror(errno));
-		return -1;
-	}
-	n = read_full(fd, val, SIM_RTMR_SIZE);
-	flock(fd, LOCK_UN);
-	if (n != SIM_RTMR_SIZE) {
-		set_error(err, errlen, "sim RTMR %s: %s", path,
-			n < 0 ? strerror((int)-n) : "short read");
-		return -1;
-	}
-	return 0;
-}
-
 static int quote_sim(const char *runtime_dir, const uint8_t rd[64], struct quote_result *out,
 		     char *err, size_t errlen)
 {
-	_cleanup_free_ char *sim_dir = NULL;
+	_cleanup_free_ char *sim_dir = runtime_path(runtime_dir, RUNTIME_SIM_DIR);
 	uint8_t rtmr[SIM_RTMRS][SIM_RTMR_SIZE];
 	struct tdx_sim_ca *ca = NULL;
 	struct quote_result r = { .quote = NULL };
+	char why[400];
 	int rc;
 
-	if (asprintf(&sim_dir, "%s/sim", runtime_dir) < 0) {
-		sim_dir = NULL;
-		set_error(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!sim_dir)
+		return set_error(err, errlen, "out of memory");
 	for (unsigned i = 0; i < SIM_RTMRS; i++)
-		if (sim_read_rtmr(sim_dir, i, rtmr[i], err, errlen) < 0)
-			return -1;
+		if (rtmr_sim_read_file(runtime_dir, i, rtmr[i], why, sizeof(why)) < 0)
+			return set_error(err, errlen, "%s (the sim provider quotes the registers of "
+					 "vtpm-rtmrd --rtmr-backend sim with the same "
+					 "--runtime-dir)", why);
 	if (tdx_sim_ca_open(sim_dir, &ca, err, errlen) < 0)
 		return -1;
 	rc = tdx_sim_quote(ca, rd, (const uint8_t(*)[SIM_RTMR_SIZE])rtmr, &r.quote, &r.len, err,

@@ -19,6 +19,7 @@
 
 #include "attest/tdx_quote.h"
 #include "attest/tdx_sim_ca_internal.h"
+#include "common/runtime_dir.h"
 #include "common/util.h"
 
 #define SIM_O "vtpm-rtmr simulator"
@@ -216,7 +217,7 @@ static int sim_create(const char *dir, struct tdx_sim_ca *ca, char *err, size_t 
 	if (write_pem(dir, "pck-key.pem", NULL, ca->pck_key, NULL, err, errlen) ||
 	    write_pem(dir, "attest-key.pem", NULL, ca->attest_key, NULL, err, errlen) ||
 	    write_pem(dir, "pck-chain.pem", NULL, NULL, ca->chain_pem, err, errlen) ||
-	    write_pem(dir, "root-ca.pem", ca->root, NULL, NULL, err, errlen))
+	    write_pem(dir, RUNTIME_SIM_ROOT_CA, ca->root, NULL, NULL, err, errlen))
 		goto out;
 	r = 0;
 out:

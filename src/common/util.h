@@ -12,6 +12,9 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The struct of type `type` whose member `member` ptr points to. */
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
 /* Unaligned loads and stores of fixed byte order (file formats, quotes, state headers). */
 static inline uint16_t load_le16(const uint8_t *p)
 {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* RTMR backend dispatch: kind names, open (incl. auto), register look-ups, close. */
+/* RTMR backend core: kind names, open (incl. auto), dispatch through the ops, close, and the
+ * register-file I/O the file-based backends share. */
 #include "rtmr_map/rtmr_backend_priv.h"
 #include "common/runtime_dir.h"
 #include "common/string_table.h"
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,34 +22,42 @@ static const char *const rtmr_backend_kind_table[] = {
 
 DEFINE_STRING_TABLE_LOOKUP(rtmr_backend_kind, enum rtmr_backend_kind)
 
-struct rtmr_backend *rtmr_backend_alloc(const char *name, const struct rtmr_backend_ops *ops)
+void rtmr_backend_init(struct rtmr_backend *b, const char *name,
+		       const struct rtmr_backend_ops *ops)
 {
-	struct rtmr_backend *b = calloc(1, sizeof(*b));
-
-	if (!b)
-		return NULL;
+	memset(b, 0, sizeof(*b));
 	b->name = name;
 	b->ops = ops;
-	b->dev_fd = -1;
-	for (unsigned i = 0; i < RTMR_MAX; i++)
-		b->reg[i].fd = -1;
-	return b;
 }
 
 void rtmr_backend_close(struct rtmr_backend *b)
 {
-	if (!b)
-		return;
-	for (unsigned i = 0; i < RTMR_MAX; i++) {
-		if (b->reg[i].map)
-			munmap(b->reg[i].map, b->reg[i].alg->size);
-		if (b->reg[i].fd >= 0)
-			close(b->reg[i].fd);
-	}
-	if (b->dev_fd >= 0)
-		close(b->dev_fd);
-	free(b->dir);
-	free(b);
+	if (b)
+		b->ops->close(b);
+}
+
+int rtmr_reg_file_read(int fd, size_t size, uint8_t *val)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, val, size, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == size ? 0 : -EIO;
+}
+
+int rtmr_reg_file_write(int fd, size_t size, const uint8_t *val)
+{
+	ssize_t n;
+
+	do
+		n = pwrite(fd, val, size, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == size ? 0 : -EIO;
 }
 
 /* True only when the path certainly does not exist (other stat errors: let open report). */
@@ -104,7 +112,7 @@ const char *rtmr_backend_name(const struct rtmr_backend *b)
 
 const struct hash_alg *rtmr_backend_alg(const struct rtmr_backend *b, unsigned idx)
 {
-	return idx < RTMR_MAX ? b->reg[idx].alg : NULL;
+	return idx < RTMR_MAX ? b->alg[idx] : NULL;
 }
 
 bool rtmr_backend_has(const struct rtmr_backend *b, unsigned idx)

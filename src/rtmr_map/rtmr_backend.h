@@ -62,4 +62,11 @@ int rtmr_backend_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *dig
 int rtmr_backend_extend_known(struct rtmr_backend *b, unsigned idx, const uint8_t *digest,
 			      const uint8_t *old, const uint8_t *new);
 
+/*
+ * Read a register of the sim backend from its file (<runtime_dir>/sim/rtmr<N>:sha384) without
+ * opening the backend (the sim quote provider quotes them). 0, or -1 with err set.
+ */
+int rtmr_sim_read_file(const char *runtime_dir, unsigned idx, uint8_t *val, char *err,
+		       size_t errlen);
+
 #endif

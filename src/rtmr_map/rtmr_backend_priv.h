@@ -9,31 +9,35 @@
 #include "rtmr_map/rtmr_backend.h"
 #include "common/util.h"
 
+/*
+ * A backend embeds struct rtmr_backend as its first member (as kernel drivers embed their
+ * core's struct) and gets its own struct back with container_of().
+ */
 struct rtmr_backend_ops {
 	int (*read)(struct rtmr_backend *b, unsigned idx, uint8_t *val);
 	int (*extend)(struct rtmr_backend *b, unsigned idx, const uint8_t *digest);
 	/* optional: rtmr_backend_extend_known(); NULL = use extend */
 	int (*extend_known)(struct rtmr_backend *b, unsigned idx, const uint8_t *digest,
 			    const uint8_t *old, const uint8_t *new);
-};
-
-struct rtmr_reg {
-	const struct hash_alg *alg; /* NULL: register absent */
-	int fd;                     /* register file (tdx-sysfs, sim), else -1 */
-	uint8_t *map;               /* sim: the file mapped shared (alg->size bytes), else NULL */
+	/* releases what the backend holds and frees it */
+	void (*close)(struct rtmr_backend *b);
 };
 
 struct rtmr_backend {
 	const char *name;
 	const struct rtmr_backend_ops *ops;
-	struct rtmr_reg reg[RTMR_MAX];
-	char *dir;                /* sim: register directory, malloc'd; else NULL */
-	int dev_fd;               /* tdx-ioctl: /dev/tdx_guest, else -1 */
-	unsigned long extend_cmd; /* tdx-ioctl: extend encoding known to work, 0 = untried */
+	const struct hash_alg *alg[RTMR_MAX]; /* NULL: register absent */
 };
 
 /* rtmr_backend.c */
-struct rtmr_backend *rtmr_backend_alloc(const char *name, const struct rtmr_backend_ops *ops);
+void rtmr_backend_init(struct rtmr_backend *b, const char *name,
+		       const struct rtmr_backend_ops *ops);
+
+/* Registers as files (tdx-sysfs, sim): the value is the file's first `size` bytes; a write of
+ * exactly `size` bytes at offset 0 extends (sysfs) or sets (sim). 0, -EIO on a short transfer,
+ * or -errno. */
+int rtmr_reg_file_read(int fd, size_t size, uint8_t *val);
+int rtmr_reg_file_write(int fd, size_t size, const uint8_t *val);
 
 static inline void rtmr_backend_closep(struct rtmr_backend **b)
 {
@@ -42,9 +46,7 @@ static inline void rtmr_backend_closep(struct rtmr_backend **b)
 
 #define _cleanup_rtmr_backend_ __attribute__((cleanup(rtmr_backend_closep)))
 
-/* rtmr_tdx_sysfs.c: registers as files; read = one pread, write = one pwrite, at offset 0. */
-int rtmr_reg_file_read(struct rtmr_backend *b, unsigned idx, uint8_t *val);
-int rtmr_reg_file_write(struct rtmr_backend *b, unsigned idx, const uint8_t *val);
+/* rtmr_tdx_sysfs.c */
 int rtmr_tdx_sysfs_open(const char *dir, struct rtmr_backend **out, char *err, size_t errlen);
 
 /* rtmr_sim.c */

@@ -20,16 +20,29 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/runtime_dir.h"
 #include "common/util.h"
 
 #define SIM_NUM_RTMRS 4
-#define SIM_HASH "sha384"
+
+struct rtmr_sim {
+	struct rtmr_backend base;
+	char *dir;                 /* <runtime-dir>/sim */
+	int fd[SIM_NUM_RTMRS];     /* the register files */
+	uint8_t *map[SIM_NUM_RTMRS]; /* each mapped shared, base.alg[i]->size bytes */
+};
+
+static struct rtmr_sim *to_sim(struct rtmr_backend *b)
+{
+	return container_of(b, struct rtmr_sim, base);
+}
 
 /* The access in progress on this thread, if any: where a SIGBUS on a mapping returns to. */
 static __thread sigjmp_buf *sim_guard;
@@ -74,12 +87,12 @@ static int sim_copy(void *dst, const void *src, size_t n)
 
 static int sim_read(struct rtmr_backend *b, unsigned idx, uint8_t *val)
 {
-	return sim_copy(val, b->reg[idx].map, b->reg[idx].alg->size);
+	return sim_copy(val, to_sim(b)->map[idx], b->alg[idx]->size);
 }
 
 static int sim_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *digest)
 {
-	const struct hash_alg *alg = b->reg[idx].alg;
+	const struct hash_alg *alg = b->alg[idx];
 	uint8_t val[HASH_MAX_SIZE];
 	int r;
 
@@ -88,14 +101,14 @@ static int sim_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *diges
 		return r;
 	if (hash_extend(alg, val, digest, alg->size) < 0)
 		return -EIO;
-	return sim_copy(b->reg[idx].map, val, alg->size);
+	return sim_copy(to_sim(b)->map[idx], val, alg->size);
 }
 
 /* The mirror knows the new value: store it unless someone changed the register meanwhile. */
 static int sim_extend_known(struct rtmr_backend *b, unsigned idx, const uint8_t *digest,
 			    const uint8_t *old, const uint8_t *new)
 {
-	size_t size = b->reg[idx].alg->size;
+	size_t size = b->alg[idx]->size;
 	uint8_t cur[HASH_MAX_SIZE];
 	int r;
 
@@ -104,84 +117,119 @@ static int sim_extend_known(struct rtmr_backend *b, unsigned idx, const uint8_t 
 		return r;
 	if (memcmp(cur, old, size) != 0)
 		return sim_extend(b, idx, digest);
-	return sim_copy(b->reg[idx].map, new, size);
+	return sim_copy(to_sim(b)->map[idx], new, size);
+}
+
+static void sim_close(struct rtmr_backend *b)
+{
+	struct rtmr_sim *s = to_sim(b);
+
+	for (unsigned i = 0; i < SIM_NUM_RTMRS; i++) {
+		if (s->map[i])
+			munmap(s->map[i], b->alg[i]->size);
+		if (s->fd[i] >= 0)
+			close(s->fd[i]);
+	}
+	free(s->dir);
+	free(s);
 }
 
 static const struct rtmr_backend_ops sim_ops = {
 	.read = sim_read,
 	.extend = sim_extend,
 	.extend_known = sim_extend_known,
+	.close = sim_close,
 };
 
-static int sim_path(const struct rtmr_backend *b, unsigned idx, char *path, size_t cap)
+/* <dir>/rtmr<N>:sha384 */
+static int sim_path(const char *dir, unsigned idx, char *path, size_t cap)
 {
-	int n = snprintf(path, cap, "%s/rtmr%u:%s", b->dir, idx, SIM_HASH);
+	char name[RUNTIME_NAME_MAX];
+	int n = snprintf(path, cap, "%s/%s", dir, runtime_sim_reg_name(idx, name));
 
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
 /* A register file holds exactly the value: create it all-zero, else check its size. */
-static int sim_check_size(struct rtmr_backend *b, unsigned idx)
+static int sim_check_size(struct rtmr_sim *s, unsigned idx)
 {
 	uint8_t zero[HASH_MAX_SIZE] = { 0 };
+	size_t size = s->base.alg[idx]->size;
 	struct stat st;
 
-	if (fstat(b->reg[idx].fd, &st) < 0)
+	if (fstat(s->fd[idx], &st) < 0)
 		return -errno;
 	if (st.st_size == 0)
-		return rtmr_reg_file_write(b, idx, zero);
-	return (size_t)st.st_size == b->reg[idx].alg->size ? 0 : -EBADMSG;
+		return rtmr_reg_file_write(s->fd[idx], size, zero);
+	return (size_t)st.st_size == size ? 0 : -EBADMSG;
 }
 
 /* Open (creating as all-zero if absent) and map one register file. */
-static int sim_open_reg(struct rtmr_backend *b, unsigned idx, char *err, size_t errlen)
+static int sim_open_reg(struct rtmr_sim *s, unsigned idx, char *err, size_t errlen)
 {
-	const struct hash_alg *alg = hash_alg_by_name(SIM_HASH);
+	const struct hash_alg *alg = hash_alg_by_name(RUNTIME_SIM_HASH);
 	char path[PATH_MAX];
 	void *map;
 	int r;
 
-	r = sim_path(b, idx, path, sizeof(path));
+	r = sim_path(s->dir, idx, path, sizeof(path));
 	if (r < 0) {
-		set_error(err, errlen, "sim register path too long under %s", b->dir);
+		set_error(err, errlen, "sim register path too long under %s", s->dir);
 		return r;
 	}
-	b->reg[idx].alg = alg;
-	b->reg[idx].fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	r = b->reg[idx].fd < 0 ? -errno : sim_check_size(b, idx);
+	s->base.alg[idx] = alg;
+	s->fd[idx] = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	r = s->fd[idx] < 0 ? -errno : sim_check_size(s, idx);
 	if (r < 0) {
 		set_error(err, errlen, "sim register %s: %s", path,
-			  r == -EBADMSG ? "not a raw " SIM_HASH " value" : strerror(-r));
+			  r == -EBADMSG ? "not a raw " RUNTIME_SIM_HASH " value" : strerror(-r));
 		return r;
 	}
-	map = mmap(NULL, alg->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->reg[idx].fd, 0);
+	map = mmap(NULL, alg->size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd[idx], 0);
 	if (map == MAP_FAILED) {
 		r = -errno;
 		set_error(err, errlen, "cannot map sim register %s: %s", path, strerror(-r));
 		return r;
 	}
-	b->reg[idx].map = map;
+	s->map[idx] = map;
 	return 0;
+}
+
+static struct rtmr_sim *sim_alloc(const char *runtime_dir)
+{
+	struct rtmr_sim *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	rtmr_backend_init(&s->base, "sim", &sim_ops);
+	for (unsigned i = 0; i < SIM_NUM_RTMRS; i++)
+		s->fd[i] = -1;
+	s->dir = runtime_path(runtime_dir, RUNTIME_SIM_DIR);
+	if (!s->dir) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 int rtmr_sim_open(const char *runtime_dir, struct rtmr_backend **out, char *err, size_t errlen)
 {
-	_cleanup_rtmr_backend_ struct rtmr_backend *b = rtmr_backend_alloc("sim", &sim_ops);
+	_cleanup_rtmr_backend_ struct rtmr_backend *b = NULL;
+	struct rtmr_sim *s = sim_alloc(runtime_dir);
 	int r;
 
-	if (!b || asprintf(&b->dir, "%s/sim", runtime_dir) < 0) {
-		if (b)
-			b->dir = NULL;
+	if (!s) {
 		set_error(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	r = mkdir_p(b->dir, 0700);
+	b = &s->base;
+	r = mkdir_p(s->dir, 0700);
 	if (r < 0) {
-		set_error(err, errlen, "cannot create %s: %s", b->dir, strerror(-r));
+		set_error(err, errlen, "cannot create %s: %s", s->dir, strerror(-r));
 		return r;
 	}
 	for (unsigned i = 0; i < SIM_NUM_RTMRS; i++) {
-		r = sim_open_reg(b, i, err, errlen);
+		r = sim_open_reg(s, i, err, errlen);
 		if (r < 0)
 			return r;
 	}
@@ -192,7 +240,31 @@ int rtmr_sim_open(const char *runtime_dir, struct rtmr_backend **out, char *err,
 	}
 	log_warn("RTMR backend 'sim': software-only registers in %s give NO security; "
 		 "for development and tests only",
-		 b->dir);
+		 s->dir);
 	*out = TAKE_PTR(b);
+	return 0;
+}
+
+int rtmr_sim_read_file(const char *runtime_dir, unsigned idx, uint8_t *val, char *err,
+		       size_t errlen)
+{
+	_cleanup_free_ char *dir = runtime_path(runtime_dir, RUNTIME_SIM_DIR);
+	size_t size = hash_alg_by_name(RUNTIME_SIM_HASH)->size;
+	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (!dir || idx >= SIM_NUM_RTMRS || sim_path(dir, idx, path, sizeof(path)) < 0)
+		return set_error(err, errlen, "no sim register %u under %s", idx, runtime_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return set_error(err, errlen, "sim register %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != size)
+		return set_error(err, errlen, "sim register %s: not a raw %zu-byte " RUNTIME_SIM_HASH
+				 " value", path, size);
+	r = rtmr_reg_file_read(fd, size, val);
+	if (r < 0)
+		return set_error(err, errlen, "sim register %s: %s", path, strerror(-r));
 	return 0;
 }

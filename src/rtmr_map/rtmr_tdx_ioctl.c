@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -84,33 +85,59 @@ static int sys_ioctl(int fd, unsigned long cmd, void *arg)
 	return r < 0 ? -errno : 0;
 }
 
+struct rtmr_tdx_ioctl {
+	struct rtmr_backend base;
+	int dev_fd;               /* /dev/tdx_guest */
+	unsigned long extend_cmd; /* the extend encoding known to work, 0 = untried */
+};
+
+static struct rtmr_tdx_ioctl *to_ioctl(struct rtmr_backend *b)
+{
+	return container_of(b, struct rtmr_tdx_ioctl, base);
+}
+
 static int ioctl_read(struct rtmr_backend *b, unsigned idx, uint8_t *val)
 {
-	return rtmr_tdx_read_with(sys_ioctl, b->dev_fd, idx, val);
+	return rtmr_tdx_read_with(sys_ioctl, to_ioctl(b)->dev_fd, idx, val);
 }
 
 static int ioctl_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *digest)
 {
-	return rtmr_tdx_extend_with(sys_ioctl, b->dev_fd, &b->extend_cmd, idx, digest);
+	struct rtmr_tdx_ioctl *t = to_ioctl(b);
+
+	return rtmr_tdx_extend_with(sys_ioctl, t->dev_fd, &t->extend_cmd, idx, digest);
+}
+
+static void ioctl_close(struct rtmr_backend *b)
+{
+	struct rtmr_tdx_ioctl *t = to_ioctl(b);
+
+	if (t->dev_fd >= 0)
+		close(t->dev_fd);
+	free(t);
 }
 
 static const struct rtmr_backend_ops ioctl_ops = {
 	.read = ioctl_read,
 	.extend = ioctl_extend,
+	.close = ioctl_close,
 };
 
 int rtmr_tdx_ioctl_open(const char *dev, struct rtmr_backend **out, char *err, size_t errlen)
 {
-	_cleanup_rtmr_backend_ struct rtmr_backend *b = rtmr_backend_alloc("tdx-ioctl", &ioctl_ops);
+	_cleanup_rtmr_backend_ struct rtmr_backend *b = NULL;
 	const struct hash_alg *alg = hash_alg_by_name("sha384");
+	struct rtmr_tdx_ioctl *t = calloc(1, sizeof(*t));
 	int r;
 
-	if (!b) {
+	if (!t) {
 		set_error(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	b->dev_fd = open(dev, O_RDWR | O_CLOEXEC);
-	if (b->dev_fd < 0) {
+	rtmr_backend_init(&t->base, "tdx-ioctl", &ioctl_ops);
+	b = &t->base;
+	t->dev_fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (t->dev_fd < 0) {
 		r = -errno;
 		if (r == -ENOENT || r == -ENXIO || r == -ENODEV)
 			set_error(err, errlen, "no TDX guest device at %s (not a TDX guest, or "
@@ -120,7 +147,7 @@ int rtmr_tdx_ioctl_open(const char *dev, struct rtmr_backend **out, char *err, s
 		return r;
 	}
 	for (unsigned i = 0; i < RTMR_TDX_NUM_RTMRS; i++)
-		b->reg[i].alg = alg;
+		b->alg[i] = alg;
 	*out = TAKE_PTR(b);
 	return 0;
 }

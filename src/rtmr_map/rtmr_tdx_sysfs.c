@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,36 +18,53 @@
 
 static const char *const reg_prefixes[] = { "rtmr", "rem" };
 
-int rtmr_reg_file_read(struct rtmr_backend *b, unsigned idx, uint8_t *val)
-{
-	size_t size = b->reg[idx].alg->size;
-	ssize_t n;
+struct rtmr_sysfs {
+	struct rtmr_backend base;
+	int fd[RTMR_MAX]; /* the register files; -1 where absent */
+};
 
-	do
-		n = pread(b->reg[idx].fd, val, size, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == size ? 0 : -EIO;
+static struct rtmr_sysfs *to_sysfs(struct rtmr_backend *b)
+{
+	return container_of(b, struct rtmr_sysfs, base);
 }
 
-int rtmr_reg_file_write(struct rtmr_backend *b, unsigned idx, const uint8_t *val)
+static int sysfs_read(struct rtmr_backend *b, unsigned idx, uint8_t *val)
 {
-	size_t size = b->reg[idx].alg->size;
-	ssize_t n;
+	return rtmr_reg_file_read(to_sysfs(b)->fd[idx], b->alg[idx]->size, val);
+}
 
-	do
-		n = pwrite(b->reg[idx].fd, val, size, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == size ? 0 : -EIO;
+static int sysfs_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *digest)
+{
+	return rtmr_reg_file_write(to_sysfs(b)->fd[idx], b->alg[idx]->size, digest);
+}
+
+static void sysfs_close(struct rtmr_backend *b)
+{
+	struct rtmr_sysfs *s = to_sysfs(b);
+
+	for (unsigned i = 0; i < RTMR_MAX; i++)
+		if (s->fd[i] >= 0)
+			close(s->fd[i]);
+	free(s);
 }
 
 static const struct rtmr_backend_ops sysfs_ops = {
-	.read = rtmr_reg_file_read,
-	.extend = rtmr_reg_file_write,
+	.read = sysfs_read,
+	.extend = sysfs_extend,
+	.close = sysfs_close,
 };
+
+static struct rtmr_sysfs *sysfs_alloc(void)
+{
+	struct rtmr_sysfs *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	rtmr_backend_init(&s->base, "tdx-sysfs", &sysfs_ops);
+	for (unsigned i = 0; i < RTMR_MAX; i++)
+		s->fd[i] = -1;
+	return s;
+}
 
 /* Index digits: "0".."7", no sign, no leading zero. */
 static int parse_reg_index(const char *s, size_t len, unsigned *idx)
@@ -87,7 +105,7 @@ static int parse_reg_name(const char *name, unsigned *idx, const struct hash_alg
 	return 1;
 }
 
-static int add_reg(struct rtmr_backend *b, int dfd, const char *dir, const char *name,
+static int add_reg(struct rtmr_sysfs *s, int dfd, const char *dir, const char *name,
 		   char *err, size_t errlen)
 {
 	const struct hash_alg *alg;
@@ -101,7 +119,7 @@ static int add_reg(struct rtmr_backend *b, int dfd, const char *dir, const char 
 		log_warn("ignoring %s/%s: register index or hash not supported", dir, name);
 		return 0;
 	}
-	if (b->reg[idx].alg) {
+	if (s->base.alg[idx]) {
 		set_error(err, errlen,
 			     "%s: two files for measurement register %u (%s and another)", dir,
 			     idx, name);
@@ -113,8 +131,8 @@ static int add_reg(struct rtmr_backend *b, int dfd, const char *dir, const char 
 		set_error(err, errlen, "cannot open %s/%s: %s", dir, name, strerror(-r));
 		return r;
 	}
-	b->reg[idx].fd = fd;
-	b->reg[idx].alg = alg;
+	s->fd[idx] = fd;
+	s->base.alg[idx] = alg;
 	return 0;
 }
 
@@ -124,7 +142,7 @@ static void closedirp(DIR **d)
 		closedir(*d);
 }
 
-static int scan_dir(struct rtmr_backend *b, DIR *d, const char *dir, char *err, size_t errlen)
+static int scan_dir(struct rtmr_sysfs *s, DIR *d, const char *dir, char *err, size_t errlen)
 {
 	struct dirent *de;
 	bool any = false;
@@ -135,7 +153,7 @@ static int scan_dir(struct rtmr_backend *b, DIR *d, const char *dir, char *err, 
 		de = readdir(d);
 		if (!de)
 			break;
-		r = add_reg(b, dirfd(d), dir, de->d_name, err, errlen);
+		r = add_reg(s, dirfd(d), dir, de->d_name, err, errlen);
 		if (r < 0)
 			return r;
 	}
@@ -145,7 +163,7 @@ static int scan_dir(struct rtmr_backend *b, DIR *d, const char *dir, char *err, 
 		return r;
 	}
 	for (unsigned i = 0; i < RTMR_MAX; i++)
-		any |= b->reg[i].alg != NULL;
+		any |= s->base.alg[i] != NULL;
 	if (!any) {
 		set_error(err, errlen,
 			     "no measurement registers (rtmr<N>:<hash> or rem<N>:<hash>) in %s",
@@ -159,6 +177,7 @@ int rtmr_tdx_sysfs_open(const char *dir, struct rtmr_backend **out, char *err, s
 {
 	_cleanup_rtmr_backend_ struct rtmr_backend *b = NULL;
 	__attribute__((cleanup(closedirp))) DIR *d = opendir(dir);
+	struct rtmr_sysfs *s;
 	int r;
 
 	if (!d) {
@@ -172,12 +191,13 @@ int rtmr_tdx_sysfs_open(const char *dir, struct rtmr_backend **out, char *err, s
 			set_error(err, errlen, "cannot open %s: %s", dir, strerror(-r));
 		return r;
 	}
-	b = rtmr_backend_alloc("tdx-sysfs", &sysfs_ops);
-	if (!b) {
+	s = sysfs_alloc();
+	if (!s) {
 		set_error(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	r = scan_dir(b, d, dir, err, errlen);
+	b = &s->base;
+	r = scan_dir(s, d, dir, err, errlen);
 	if (r < 0)
 		return r;
 	*out = TAKE_PTR(b);
