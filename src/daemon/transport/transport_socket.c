@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The socket transport: its listeners and connection table. Serving is the loops' job
+ * (transport_socket_poll.c, transport_socket_uring.c), framing the connections'
+ * (transport_socket_conn.c); neither calls back into this file.
+ */
 #include "daemon/transport/transport_socket.h"
-#include "daemon/transport/transport_socket_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +17,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "daemon/transport/ctrl_channel.h"
 #include "common/log.h"
-#include "daemon/service.h"
-#include "tpm_cmds/tpm_frame.h"
 #include "common/util.h"
+#include "daemon/transport/transport_socket_conn.h"
+#include "daemon/transport/transport_socket_loop.h"
+
+struct socket_transport {
+	struct socket_listeners listen;
+	char *unix_path;
+	char *unix_ctrl_path;
+	char tcti[300];
+	struct conn_table conns;
+};
 
 static int set_nonblock_cloexec(int fd)
 {
@@ -114,16 +124,16 @@ static int open_unix(struct socket_transport *t, const char *path, char *err, si
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	t->data_listen = listen_unix(path, err, errlen);
-	if (t->data_listen < 0)
+	t->listen.data = listen_unix(path, err, errlen);
+	if (t->listen.data < 0)
 		return -1;
 	t->unix_path = strdup(path);
 	if (!t->unix_path) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	t->ctrl_listen = listen_unix(ctrl, err, errlen);
-	if (t->ctrl_listen < 0)
+	t->listen.ctrl = listen_unix(ctrl, err, errlen);
+	if (t->listen.ctrl < 0)
 		return -1;
 	t->unix_ctrl_path = TAKE_PTR(ctrl);
 	snprintf(t->tcti, sizeof(t->tcti), "swtpm:path=%s", path);
@@ -139,11 +149,11 @@ static int open_tcp(struct socket_transport *t, const struct socket_transport_co
 		snprintf(err, errlen, "invalid port %u (1..65534; control uses port+1)", cfg->port);
 		return -1;
 	}
-	t->data_listen = listen_tcp(addr, cfg->port, err, errlen);
-	if (t->data_listen < 0)
+	t->listen.data = listen_tcp(addr, cfg->port, err, errlen);
+	if (t->listen.data < 0)
 		return -1;
-	t->ctrl_listen = listen_tcp(addr, cfg->port + 1, err, errlen);
-	if (t->ctrl_listen < 0)
+	t->listen.ctrl = listen_tcp(addr, cfg->port + 1, err, errlen);
+	if (t->listen.ctrl < 0)
 		return -1;
 	snprintf(t->tcti, sizeof(t->tcti), "swtpm:host=%s,port=%u", addr, cfg->port);
 	return 0;
@@ -159,9 +169,8 @@ int socket_transport_open(const struct socket_transport_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	t->data_listen = t->ctrl_listen = -1;
-	for (size_t i = 0; i < MAX_CONNS; i++)
-		t->conns[i].fd = -1;
+	t->listen.data = t->listen.ctrl = -1;
+	conn_table_init(&t->conns);
 	r = cfg->unix_path ? open_unix(t, cfg->unix_path, err, errlen) :
 			     open_tcp(t, cfg, err, errlen);
 	if (r < 0) {
@@ -181,16 +190,11 @@ void socket_transport_close(struct socket_transport *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < MAX_CONNS; i++) {
-		if (t->conns[i].fd >= 0)
-			close(t->conns[i].fd);
-		free(t->conns[i].buf);
-		free(t->conns[i].out);
-	}
-	if (t->data_listen >= 0)
-		close(t->data_listen);
-	if (t->ctrl_listen >= 0)
-		close(t->ctrl_listen);
+	conn_table_close(&t->conns);
+	if (t->listen.data >= 0)
+		close(t->listen.data);
+	if (t->listen.ctrl >= 0)
+		close(t->listen.ctrl);
 	if (t->unix_path)
 		unlink(t->unix_path);
 	if (t->unix_ctrl_path)
@@ -200,230 +204,7 @@ void socket_transport_close(struct socket_transport *t)
 	free(t);
 }
 
-void conn_close(struct conn *c)
-{
-	if (c->len)
-		log_debug("client left with %zu bytes of an incomplete %s message", c->len,
-			  c->ctrl ? "control" : "command");
-	close(c->fd);
-	c->fd = -1;
-	c->len = 0;
-	free(c->buf);
-	c->buf = NULL;
-	free(c->out);
-	c->out = NULL;
-}
-
-int conn_send(struct conn *c, const uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = send(c->fd, buf + done, len - done, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd p = { .fd = c->fd, .events = POLLOUT };
-
-			if (poll(&p, 1, 5000) <= 0)
-				return -1;
-			continue;
-		}
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-struct conn *conn_claim(struct socket_transport *t, int fd, bool ctrl)
-{
-	for (size_t i = 0; i < MAX_CONNS; i++) {
-		struct conn *c = &t->conns[i];
-
-		if (c->fd < 0 && c->pending == 0) {
-			c->fd = fd;
-			c->ctrl = ctrl;
-			c->len = 0;
-			c->closing = false;
-			return c;
-		}
-	}
-	log_warn("too many client connections (%d); refusing one", MAX_CONNS);
-	close(fd);
-	return NULL;
-}
-
-/* Allocated on first input: MAX_CONNS idle pairs of buffers would cost 256 kB of RSS. */
-int conn_buffers(struct conn *c)
-{
-	if (!c->buf && !(c->buf = malloc(CONN_BUF)))
-		return -1;
-	if (!c->out && !(c->out = malloc(CONN_BUF)))
-		return -1;
-	return 0;
-}
-
-static enum conn_step data_step(struct conn *c, struct service *svc, size_t *olen)
-{
-	struct tpm_header hdr;
-	uint32_t rc;
-
-	if (c->len < TPM_HEADER_SIZE)
-		return CONN_NEED_MORE;
-	tpm_header_parse(c->buf, c->len, &hdr);
-	rc = tpm_frame_check(c->buf, hdr.size <= c->len ? hdr.size : c->len, TPM_MAX_COMMAND_SIZE);
-	if (rc == TPM2_RC_BAD_TAG || hdr.size < TPM_HEADER_SIZE || hdr.size > TPM_MAX_COMMAND_SIZE) {
-		log_warn("malformed command (tag 0x%04x, size %u): answered 0x%x, connection closed",
-			 hdr.tag, hdr.size, rc);
-		*olen = tpm_build_error_response(c->out, CONN_BUF, rc);
-		return CONN_REPLY_CLOSE;
-	}
-	if (c->len < hdr.size)
-		return CONN_NEED_MORE;
-	*olen = service_command(svc, c->buf, hdr.size, c->out, CONN_BUF, 0);
-	memmove(c->buf, c->buf + hdr.size, c->len - hdr.size);
-	c->len -= hdr.size;
-	return CONN_REPLY;
-}
-
-static enum conn_step ctrl_step(struct conn *c, struct service *svc, size_t *olen,
-				bool *terminate)
-{
-	size_t need = ctrl_request_size(c->buf, c->len);
-	unsigned actions;
-
-	if (need == 0 || c->len < need)
-		return CONN_NEED_MORE;
-	*olen = ctrl_handle(svc, c->buf, c->len, c->out, CONN_BUF, &actions);
-	c->len = 0;
-	if (actions & CTRL_ACTION_TERMINATE)
-		*terminate = true;
-	return CONN_REPLY;
-}
-
-enum conn_step conn_step(struct conn *c, struct service *svc, size_t *olen, bool *terminate)
-{
-	return c->ctrl ? ctrl_step(c, svc, olen, terminate) : data_step(c, svc, olen);
-}
-
-bool conn_has_message(const struct conn *c)
-{
-	struct tpm_header hdr;
-
-	if (c->ctrl) {
-		size_t need = ctrl_request_size(c->buf, c->len);
-
-		return need != 0 && c->len >= need;
-	}
-	return tpm_header_parse(c->buf, c->len, &hdr) == 0 && c->len >= hdr.size;
-}
-
-/* Answers every whole message buffered, in order; false when the connection must close. */
-static bool conn_answer_buffered(struct conn *c, struct service *svc, bool *terminate)
-{
-	for (;;) {
-		size_t olen = 0;
-		enum conn_step step = conn_step(c, svc, &olen, terminate);
-
-		if (step == CONN_NEED_MORE)
-			return c->len < CONN_BUF; /* a full buffer cannot happen: frames are checked */
-		if (conn_send(c, c->out, olen) < 0 || step == CONN_REPLY_CLOSE)
-			return false;
-	}
-}
-
-/* ---- the poll() loop: where io_uring is not available (transport_socket_uring.c) ---- */
-
-static bool conn_readable(struct conn *c, struct service *svc, bool *terminate)
-{
-	ssize_t n;
-
-	if (conn_buffers(c) < 0)
-		return false;
-	n = recv(c->fd, c->buf + c->len, CONN_BUF - c->len, 0);
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
-	if (n == 0)
-		return false;
-	c->len += (size_t)n;
-	return conn_answer_buffered(c, svc, terminate);
-}
-
-static struct conn *accept_conn(struct socket_transport *t, int lfd, bool ctrl)
-{
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-	return fd < 0 ? NULL : conn_claim(t, fd, ctrl);
-}
-
-/*
- * A TCTI connects for every command and sends it at once: read it right after accept4()
- * rather than after another round through poll() (nothing there yet: recv says EAGAIN).
- */
-static void accept_data(struct socket_transport *t, struct service *svc, bool *terminate)
-{
-	struct conn *c = accept_conn(t, t->data_listen, false);
-
-	if (c && !conn_readable(c, svc, terminate))
-		conn_close(c);
-}
-
-/* The stop pipe, both listeners, then the open connections only (conn[k] is the slot of
- * p[k]): poll() looks at every entry it is given on every wake-up. */
-static size_t fill_pollfds(struct socket_transport *t, struct pollfd *p, size_t *conn,
-			   int stop_fd)
-{
-	size_t n = 0;
-
-	p[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
-	p[n++] = (struct pollfd){ .fd = t->data_listen, .events = POLLIN };
-	p[n++] = (struct pollfd){ .fd = t->ctrl_listen, .events = POLLIN };
-	for (size_t i = 0; i < MAX_CONNS; i++) {
-		if (t->conns[i].fd < 0)
-			continue;
-		conn[n] = i;
-		p[n++] = (struct pollfd){ .fd = t->conns[i].fd, .events = POLLIN };
-	}
-	return n;
-}
-
-static int socket_transport_run_poll(struct socket_transport *t, struct service *svc,
-				     int stop_fd)
-{
-	struct pollfd p[3 + MAX_CONNS];
-	size_t conn[3 + MAX_CONNS];
-	bool terminate = false;
-
-	while (!terminate) {
-		size_t n = fill_pollfds(t, p, conn, stop_fd);
-
-		if (poll(p, n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("poll: %s", strerror(errno));
-			return -1;
-		}
-		if (p[0].revents)
-			break;
-		/* connections first: a slot freed here may be reused by an accept below */
-		for (size_t k = 3; k < n; k++) {
-			struct conn *c = &t->conns[conn[k]];
-
-			if (p[k].revents && !conn_readable(c, svc, &terminate))
-				conn_close(c);
-		}
-		if (p[1].revents & POLLIN)
-			accept_data(t, svc, &terminate);
-		if (p[2].revents & POLLIN)
-			accept_conn(t, t->ctrl_listen, true);
-	}
-	if (terminate)
-		log_info("control channel asked to shut down");
-	return 0;
-}
-
+/* The io_uring loop, or poll() where io_uring is refused or VTPM_RTMR_SOCKET_LOOP=poll. */
 int socket_transport_run(struct socket_transport *t, struct service *svc, int stop_fd)
 {
 	const char *loop = getenv("VTPM_RTMR_SOCKET_LOOP");
@@ -431,10 +212,10 @@ int socket_transport_run(struct socket_transport *t, struct service *svc, int st
 
 	if (loop && strcmp(loop, "poll") == 0) {
 		log_debug("socket transport: poll() loop (VTPM_RTMR_SOCKET_LOOP=poll)");
-		return socket_transport_run_poll(t, svc, stop_fd);
+		return socket_loop_poll(&t->listen, &t->conns, svc, stop_fd);
 	}
-	r = socket_transport_run_uring(t, svc, stop_fd);
+	r = socket_loop_uring(&t->listen, &t->conns, svc, stop_fd);
 	if (r != SOCKET_URING_UNAVAILABLE)
 		return r;
-	return socket_transport_run_poll(t, svc, stop_fd);
+	return socket_loop_poll(&t->listen, &t->conns, svc, stop_fd);
 }

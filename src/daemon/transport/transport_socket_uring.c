@@ -25,8 +25,8 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "daemon/transport/transport_socket.h"
 #include "daemon/transport/transport_socket_conn.h"
+#include "daemon/transport/transport_socket_loop.h"
 
 /* Submissions go in batches (a full queue is submitted before more are added); completions
  * wait in the larger completion queue: a receive per connection, stop, two accepts. */
@@ -39,9 +39,17 @@ enum op { OP_STOP = 1, OP_ACCEPT_DATA, OP_ACCEPT_CTRL, OP_RECV, OP_SEND, OP_CANC
 #define UD_OP(ud) ((enum op)((ud) & 0xff))
 #define UD_SLOT(ud) ((size_t)((ud) >> 8))
 
+/* What the ring holds of a connection slot. */
+struct uring_slot {
+	bool closing;     /* close once no request of this connection is pending */
+	unsigned pending; /* requests in the ring that will post a completion */
+};
+
 struct uring_loop {
 	struct io_uring ring;
-	struct socket_transport *t;
+	const struct socket_listeners *l;
+	struct conn_table *t;
+	struct uring_slot slot[MAX_CONNS];
 	struct service *svc;
 	int stop_fd;
 	unsigned pending; /* receives, accepts, the stop poll, cancels: each ends in one
@@ -68,7 +76,12 @@ static struct io_uring_sqe *sqe_get(struct uring_loop *u)
 
 static size_t slot_of(struct uring_loop *u, const struct conn *c)
 {
-	return (size_t)(c - u->t->conns);
+	return (size_t)(c - u->t->conn);
+}
+
+static struct uring_slot *slot(struct uring_loop *u, const struct conn *c)
+{
+	return &u->slot[slot_of(u, c)];
 }
 
 static void arm_stop(struct uring_loop *u)
@@ -85,7 +98,7 @@ static void arm_accept(struct uring_loop *u, bool ctrl)
 {
 	struct io_uring_sqe *sqe = sqe_get(u);
 
-	io_uring_prep_accept(sqe, ctrl ? u->t->ctrl_listen : u->t->data_listen, NULL, NULL,
+	io_uring_prep_accept(sqe, ctrl ? u->l->ctrl : u->l->data, NULL, NULL,
 			     SOCK_CLOEXEC | SOCK_NONBLOCK);
 	io_uring_sqe_set_data64(sqe, UD(ctrl ? OP_ACCEPT_CTRL : OP_ACCEPT_DATA, 0));
 	u->pending++;
@@ -98,7 +111,7 @@ static void arm_recv(struct uring_loop *u, struct conn *c)
 
 	io_uring_prep_recv(sqe, c->fd, c->buf + c->len, CONN_BUF - c->len, 0);
 	io_uring_sqe_set_data64(sqe, UD(OP_RECV, slot_of(u, c)));
-	c->pending++;
+	slot(u, c)->pending++;
 	u->pending++;
 }
 
@@ -116,11 +129,15 @@ static void send_then_recv(struct uring_loop *u, struct conn *c, size_t olen)
 	arm_recv(u, c);
 }
 
-static void retire(struct conn *c)
+static void retire(struct uring_loop *u, struct conn *c)
 {
-	c->closing = true;
-	if (c->pending == 0)
+	struct uring_slot *s = slot(u, c);
+
+	s->closing = true;
+	if (s->pending == 0) {
 		conn_close(c);
+		s->closing = false;
+	}
 }
 
 /* New input in c->buf: answer it, then wait for more. */
@@ -137,12 +154,12 @@ static void answer(struct uring_loop *u, struct conn *c)
 			return;
 		}
 		if (conn_send(c, c->out, olen) < 0 || step == CONN_REPLY_CLOSE) {
-			retire(c);
+			retire(u, c);
 			return;
 		}
 	}
 	if (c->len == CONN_BUF) { /* cannot happen for well-formed input: frames are checked */
-		retire(c);
+		retire(u, c);
 		return;
 	}
 	arm_recv(u, c);
@@ -150,9 +167,9 @@ static void answer(struct uring_loop *u, struct conn *c)
 
 static void received(struct uring_loop *u, struct conn *c, int res)
 {
-	c->pending--;
-	if (c->closing || u->draining || res == 0) {
-		retire(c);
+	slot(u, c)->pending--;
+	if (slot(u, c)->closing || u->draining || res == 0) {
+		retire(u, c);
 		return;
 	}
 	if (res == -EINTR || res == -EAGAIN) {
@@ -162,7 +179,7 @@ static void received(struct uring_loop *u, struct conn *c, int res)
 	if (res < 0) {
 		if (res != -ECONNRESET)
 			log_debug("receive from a client failed: %s", strerror(-res));
-		retire(c);
+		retire(u, c);
 		return;
 	}
 	c->len += (size_t)res;
@@ -200,7 +217,7 @@ static void accepted(struct uring_loop *u, int res, bool ctrl)
 static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
-	struct conn *c = &u->t->conns[UD_SLOT(ud) % MAX_CONNS];
+	struct conn *c = &u->t->conn[UD_SLOT(ud) % MAX_CONNS];
 
 	if (UD_OP(ud) != OP_SEND)
 		u->pending--;
@@ -222,9 +239,9 @@ static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
 		 * IOSQE_CQE_SKIP_SUCCESS request. It counted as pending: no longer. */
 		if (cqe->res != -EPIPE && cqe->res != -ECONNRESET && cqe->res != -ECANCELED)
 			log_debug("send to a client failed: %s", strerror(-cqe->res));
-		c->pending--;
+		slot(u, c)->pending--;
 		u->pending--;
-		retire(c);
+		retire(u, c);
 		break;
 	case OP_CANCEL:
 		break;
@@ -267,7 +284,7 @@ static void drain(struct uring_loop *u)
 		if (u->accept_armed[ctrl])
 			cancel(u, UD(ctrl ? OP_ACCEPT_CTRL : OP_ACCEPT_DATA, 0));
 	for (size_t i = 0; i < MAX_CONNS; i++) {
-		if (!u->t->conns[i].pending)
+		if (!u->slot[i].pending)
 			continue;
 		/* a send still waiting for room (a client that does not read) holds its linked
 		 * receive back: cancelling the send cancels both */
@@ -291,9 +308,9 @@ static void drain(struct uring_loop *u)
 	}
 	/* A buffer the kernel may still hold is leaked rather than freed (never seen). */
 	for (size_t i = 0; i < MAX_CONNS; i++) {
-		if (u->t->conns[i].pending) {
-			u->t->conns[i].buf = NULL;
-			u->t->conns[i].out = NULL;
+		if (u->slot[i].pending) {
+			u->t->conn[i].buf = NULL;
+			u->t->conn[i].out = NULL;
 		}
 	}
 }
@@ -317,9 +334,10 @@ static int ring_open(struct uring_loop *u)
 	return 0;
 }
 
-int socket_transport_run_uring(struct socket_transport *t, struct service *svc, int stop_fd)
+int socket_loop_uring(const struct socket_listeners *l, struct conn_table *t, struct service *svc,
+		      int stop_fd)
 {
-	struct uring_loop u = { .t = t, .svc = svc, .stop_fd = stop_fd };
+	struct uring_loop u = { .l = l, .t = t, .svc = svc, .stop_fd = stop_fd };
 	int ret = 0;
 
 	if (ring_open(&u) < 0)
