@@ -55,6 +55,7 @@ enum evlog_kind {
 	EVLOG_EXTEND,
 	EVLOG_RESET,
 	EVLOG_OTHER,
+	EVLOG_COMMENT, /* not a record: evlog_replay_line() reports comments so */
 };
 
 struct evlog_record {
@@ -99,6 +100,7 @@ struct evlog_replay {
 	bool started; /* an INIT record was seen (it must be the first record) */
 	size_t records; /* records replayed (comments not counted) */
 	size_t sync_records;
+	uint32_t pcrs_named; /* bit per PCR named by a vtpm extend or reset record */
 	/* banks[i] is for hash_alg_all()[i] (TPM_ALG_ID order); used once an extend names it. */
 	struct evlog_pcr_bank banks[EVLOG_BANKS];
 	/*
@@ -113,27 +115,36 @@ void evlog_replay_init(struct evlog_replay *r, const struct hash_alg *rtmr_alg);
 /*
  * Feed one line (no LF). Comments are accepted and skipped (but a CR or an over-long line is
  * an error even in a comment). INIT must be the first record and its alg the RTMR's; a SYNC
- * must carry the RTMR's alg. Returns 0, or -1 with err set; on error r is unchanged.
+ * must carry the RTMR's alg. Returns 0, or -1 with err set; on error r is unchanged. rec (may
+ * be NULL) gets the parsed record; for a comment rec->kind is EVLOG_COMMENT.
  */
-int evlog_replay_line(struct evlog_replay *r, const char *line, size_t len, char *err,
-		      size_t errlen);
+int evlog_replay_line(struct evlog_replay *r, const char *line, size_t len,
+		      struct evlog_record *rec, char *err, size_t errlen);
 
 /* The bank of alg if a record used it, else NULL. */
 const struct evlog_pcr_bank *evlog_replay_bank(const struct evlog_replay *r,
 					       const struct hash_alg *alg);
 
-/*
- * Called after every record with its number (r->records after it: 1-based, comments
- * excluded), its 1-based line number, the line (no LF) and the register value after it.
- */
-typedef void (*evlog_record_cb)(void *ctx, size_t recnum, size_t lineno, const char *line,
-				size_t len, const uint8_t *rtmr_after);
+/* One record as replayed. */
+struct evlog_entry {
+	size_t recnum;                  /* r->records after it: 1-based, comments excluded */
+	size_t lineno;                  /* 1-based */
+	const char *line;               /* the record, without its LF */
+	size_t len;
+	const struct evlog_record *rec; /* the record parsed */
+	const uint8_t *rtmr_after;      /* the register value after it */
+};
+
+/* Called after every record; 0 goes on, a positive value stops the replay there (and
+ * evlog_replay_text returns it). */
+typedef int (*evlog_record_cb)(void *ctx, const struct evlog_entry *e);
 
 /*
  * Replay a whole log text. Lines are LF-terminated: a final line without LF is an error
  * ("truncated last record"), so are a CR and a line over EVLOG_MAX_LINE. Errors read
  * "<source>:<line>: <what>". A text without any record replays to nothing: 0 is returned and
- * r->started stays false (callers that need an INIT check it). cb may be NULL.
+ * r->started stays false (callers that need an INIT check it). cb may be NULL; when it returns a
+ * positive value the replay stops after that record, and that value is returned.
  */
 int evlog_replay_text(struct evlog_replay *r, const char *text, size_t len, const char *source,
 		      evlog_record_cb cb, void *ctx, char *err, size_t errlen);

@@ -95,17 +95,14 @@ fail:
 	return NULL;
 }
 
-static void export_record(void *ctx, size_t recnum, size_t lineno, const char *line, size_t len,
-			  const uint8_t *rtmr_after)
+static int export_record(void *ctx, const struct evlog_entry *e)
 {
 	struct export_ctx *c = ctx;
 
-	(void)recnum;
-	(void)lineno;
-	(void)rtmr_after;
-	if (!c->failed && !arr_add(c->records, record_json(c, line, len)))
+	if (!c->failed && !arr_add(c->records, record_json(c, e->line, e->len)))
 		c->failed = true;
 	c->recnum++;
+	return 0;
 }
 
 static int export_log(struct export_ctx *c, const char *text, size_t len, const char *source,

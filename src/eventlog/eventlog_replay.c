@@ -139,31 +139,35 @@ static void commit(struct evlog_replay *r, const struct evlog_record *rec, const
 	r->records++;
 	if (rec->kind == EVLOG_SYNC)
 		r->sync_records++;
+	if (rec->kind == EVLOG_EXTEND || rec->kind == EVLOG_RESET)
+		r->pcrs_named |= 1u << rec->pcr;
 }
 
-int evlog_replay_line(struct evlog_replay *r, const char *line, size_t len, char *err,
-		      size_t errlen)
+int evlog_replay_line(struct evlog_replay *r, const char *line, size_t len,
+		      struct evlog_record *out, char *err, size_t errlen)
 {
 	uint8_t digest[HASH_MAX_SIZE], before[HASH_MAX_SIZE], after[HASH_MAX_SIZE];
-	struct evlog_record rec;
+	struct evlog_record tmp, *rec = out ? out : &tmp;
 
 	if (!r->alg)
 		return set_error(err, errlen, "no RTMR hash algorithm");
 	if (evlog_check_line(line, len, err, errlen) < 0)
 		return -1;
-	if (evlog_line_is_comment(line, len))
+	if (evlog_line_is_comment(line, len)) {
+		rec->kind = EVLOG_COMMENT;
 		return 0;
-	if (evlog_parse_record(line, len, &rec, err, errlen) < 0 ||
-	    check_order(r, &rec, err, errlen) < 0)
+	}
+	if (evlog_parse_record(line, len, rec, err, errlen) < 0 ||
+	    check_order(r, rec, err, errlen) < 0)
 		return -1;
 	/* INIT and SYNC state the register value before them. */
-	memcpy(before, rec.kind == EVLOG_INIT || rec.kind == EVLOG_SYNC ? rec.value : r->rtmr,
+	memcpy(before, rec->kind == EVLOG_INIT || rec->kind == EVLOG_SYNC ? rec->value : r->rtmr,
 	       r->alg->size);
 	memcpy(after, before, r->alg->size);
 	if (hash_digest(r->alg, line, len, digest) < 0 ||
-	    hash_extend(r->alg, after, digest, r->alg->size) < 0 || apply_pcrs(r, &rec) < 0)
+	    hash_extend(r->alg, after, digest, r->alg->size) < 0 || apply_pcrs(r, rec) < 0)
 		return set_error(err, errlen, "hash computation failed");
-	commit(r, &rec, before, after, digest);
+	commit(r, rec, before, after, digest);
 	return 0;
 }
 
@@ -176,23 +180,29 @@ int evlog_replay_text(struct evlog_replay *r, const char *text, size_t len, cons
 		      evlog_record_cb cb, void *ctx, char *err, size_t errlen)
 {
 	size_t pos = 0, lineno = 0;
+	struct evlog_record rec;
 	char what[256];
 
 	while (pos < len) {
 		const char *line = text + pos;
 		const char *lf = memchr(line, '\n', len - pos);
 		size_t n = lf ? (size_t)(lf - line) : len - pos;
-		size_t before = r->records;
+		struct evlog_entry e = { .lineno = ++lineno, .line = line, .len = n, .rec = &rec };
+		int stop;
 
-		lineno++;
 		if (!lf)
 			return fail_at(err, errlen, source, lineno,
 				       "truncated last record (no LF at the end)");
-		if (evlog_replay_line(r, line, n, what, sizeof(what)) < 0)
+		if (evlog_replay_line(r, line, n, &rec, what, sizeof(what)) < 0)
 			return fail_at(err, errlen, source, lineno, what);
-		if (cb && r->records != before)
-			cb(ctx, r->records, lineno, line, n, r->rtmr);
 		pos += n + 1;
+		if (!cb || rec.kind == EVLOG_COMMENT)
+			continue;
+		e.recnum = r->records;
+		e.rtmr_after = r->rtmr;
+		stop = cb(ctx, &e);
+		if (stop > 0)
+			return stop;
 	}
 	return 0;
 }

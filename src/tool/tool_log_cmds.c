@@ -28,18 +28,17 @@ struct show_ctx {
 	const struct tool_log *log;
 };
 
-static void show_record(void *ctx, size_t recnum, size_t lineno, const char *line, size_t len,
-			const uint8_t *rtmr_after)
+static int show_record(void *ctx, const struct evlog_entry *e)
 {
 	const struct tool_log *l = ((struct show_ctx *)ctx)->log;
 	uint8_t digest[HASH_MAX_SIZE];
 	char hex[HEXBUF];
 
-	(void)lineno;
-	(void)rtmr_after;
-	hash_digest(l->alg, line, len, digest);
+	hash_digest(l->alg, e->line, e->len, digest);
 	hex_encode(digest, l->alg->size, hex);
-	printf("%5zu  rtmr%-2d %s/%s  %.*s\n", recnum, l->rtmr, l->alg->name, hex, (int)len, line);
+	printf("%5zu  rtmr%-2d %s/%s  %.*s\n", e->recnum, l->rtmr, l->alg->name, hex, (int)e->len,
+	       e->line);
+	return 0;
 }
 
 static int replay_log(const struct tool_log *l, struct evlog_replay *rp, evlog_record_cb cb,
@@ -76,21 +75,6 @@ int tool_log_show(const struct tool_options *o, char **files, int nfiles)
 	}
 	tool_logs_free(&logs);
 	return rc;
-}
-
-/* PCRs the log names in extend or reset records, as a bit mask. */
-static void mark_pcr(void *ctx, size_t recnum, size_t lineno, const char *line, size_t len,
-		     const uint8_t *rtmr_after)
-{
-	struct evlog_record rec;
-	char err[64];
-
-	(void)recnum;
-	(void)lineno;
-	(void)rtmr_after;
-	if (evlog_parse_record(line, len, &rec, err, sizeof(err)) == 0 &&
-	    (rec.kind == EVLOG_EXTEND || rec.kind == EVLOG_RESET))
-		*(uint32_t *)ctx |= 1u << rec.pcr;
 }
 
 static json_object *replay_json(const struct tool_log *l, const struct evlog_replay *rp,
@@ -160,16 +144,14 @@ int tool_log_replay(const struct tool_options *o, char **files, int nfiles)
 		return 2;
 	}
 	for (size_t i = 0; i < logs.n; i++) {
-		uint32_t pcrs = 0;
-
-		if (replay_log(&logs.log[i], &rp, mark_pcr, &pcrs) < 0) {
+		if (replay_log(&logs.log[i], &rp, NULL, NULL) < 0) {
 			rc = 2;
 			continue;
 		}
 		if (json)
-			json_object_array_add(arr, replay_json(&logs.log[i], &rp, pcrs));
+			json_object_array_add(arr, replay_json(&logs.log[i], &rp, rp.pcrs_named));
 		else
-			replay_text(&logs.log[i], &rp, pcrs);
+			replay_text(&logs.log[i], &rp, rp.pcrs_named);
 	}
 	if (json && rc == 0)
 		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
@@ -185,17 +167,15 @@ struct part_ctx {
 	size_t match_line;
 };
 
-static void find_match(void *ctx, size_t recnum, size_t lineno, const char *line, size_t len,
-		       const uint8_t *rtmr_after)
+static int find_match(void *ctx, const struct evlog_entry *e)
 {
 	struct part_ctx *p = ctx;
 
-	(void)line;
-	(void)len;
-	if (memcmp(rtmr_after, p->live, p->size) == 0) {
-		p->match_rec = recnum;
-		p->match_line = lineno;
+	if (memcmp(e->rtmr_after, p->live, p->size) == 0) {
+		p->match_rec = e->recnum;
+		p->match_line = e->lineno;
 	}
+	return 0;
 }
 
 static int verify_one(struct rtmr_backend *b, const struct tool_log *l)

@@ -128,42 +128,36 @@ struct prefix_ctx {
 	unsigned rtmr;
 };
 
-static void find_prefix(void *ctx, size_t recnum, size_t lineno, const char *line, size_t len,
-			const uint8_t *after)
+static int find_prefix(void *ctx, const struct evlog_entry *e)
 {
 	struct prefix_ctx *p = ctx;
 	char w[160];
 
-	if (len >= 5 && strncmp(line, "SYNC ", 5) == 0) {
+	if (e->rec->kind == EVLOG_SYNC) {
 		snprintf(w, sizeof(w), "rtmr%u: SYNC record at line %zu: the register was "
-			 "extended outside the log before it", p->rtmr, lineno);
+			 "extended outside the log before it", p->rtmr, e->lineno);
 		json_object_array_add(p->warnings, json_object_new_string(w));
 	}
-	if (!p->match && memcmp(after, p->want, p->size) == 0)
-		p->match = recnum;
+	if (!p->match && memcmp(e->rtmr_after, p->want, p->size) == 0)
+		p->match = e->recnum;
+	return 0;
+}
+
+static int stop_at(void *ctx, const struct evlog_entry *e)
+{
+	return e->recnum >= *(size_t *)ctx;
 }
 
 /* Replay the first `records` records of a log; note the PCRs they name. */
 static int replay_prefix(const struct evidence_log *l, size_t records, struct covered *c)
 {
-	const char *p = l->text, *end = l->text + l->len;
 	char err[256];
 
 	evlog_replay_init(&c->rp, l->alg);
-	c->touched = 0;
-	while (p < end && c->rp.records < records) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		struct evlog_record rec;
-
-		if (evlog_replay_line(&c->rp, p, n, err, sizeof(err)) < 0)
-			return -1;
-		if (!evlog_line_is_comment(p, n) &&
-		    evlog_parse_record(p, n, &rec, err, sizeof(err)) == 0 &&
-		    (rec.kind == EVLOG_EXTEND || rec.kind == EVLOG_RESET))
-			c->touched |= 1u << rec.pcr;
-		p += n + 1;
-	}
+	if (evlog_replay_text(&c->rp, l->text, l->len, "log", stop_at, &records, err,
+			      sizeof(err)) < 0)
+		return -1;
+	c->touched = c->rp.pcrs_named;
 	c->have = true;
 	return 0;
 }

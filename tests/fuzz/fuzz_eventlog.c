@@ -58,6 +58,7 @@ static void check_canonical(const char *line, size_t len, const struct evlog_rec
 		n = evlog_fmt_reset(buf, sizeof(buf), rec->pcr);
 		break;
 	case EVLOG_OTHER:
+	case EVLOG_COMMENT:
 		return;
 	}
 	FUZZ_CHECK(n >= 0);
@@ -90,18 +91,22 @@ struct seen {
 	size_t records;
 };
 
-static void on_record(void *ctx, size_t recnum, size_t lineno, const char *line, size_t len,
-		      const uint8_t *rtmr_after)
+static int on_record(void *ctx, const struct evlog_entry *e)
 {
 	struct seen *s = ctx;
+	struct evlog_record rec;
+	char err[256];
 
-	(void)rtmr_after;
-	FUZZ_CHECK(recnum == ++s->records);
-	FUZZ_CHECK(lineno >= recnum);
+	FUZZ_CHECK(e->recnum == ++s->records);
+	FUZZ_CHECK(e->lineno >= e->recnum);
+	/* the record handed over is the line parsed */
+	FUZZ_CHECK(evlog_parse_record(e->line, e->len, &rec, err, sizeof(err)) == 0);
+	FUZZ_CHECK(rec.kind == e->rec->kind && rec.pcr == e->rec->pcr);
 	if (s->n < MAX_TRACKED) {
-		s->off[s->n] = (size_t)(line - s->text);
-		s->len[s->n++] = len;
+		s->off[s->n] = (size_t)(e->line - s->text);
+		s->len[s->n++] = e->len;
 	}
+	return 0;
 }
 
 /* Replay line by line; 0 if every line replayed (and the text ends with LF). */
@@ -117,7 +122,7 @@ static int replay_lines(struct evlog_replay *r, const char *text, size_t len)
 
 		if (!lf)
 			return -1;
-		if (evlog_replay_line(r, text + pos, n, err, sizeof(err)) < 0) {
+		if (evlog_replay_line(r, text + pos, n, NULL, err, sizeof(err)) < 0) {
 			fuzz_check_err(err, sizeof(err));
 			FUZZ_CHECK(memcmp(&before, r, sizeof(before)) == 0);
 			return -1;

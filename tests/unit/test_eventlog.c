@@ -426,15 +426,16 @@ struct seen {
 	uint8_t after[40][SHA384_LEN];
 };
 
-static void record_cb(void *ctx, size_t recnum, size_t lineno, const char *line, size_t len,
-		      const uint8_t *rtmr_after)
+static int record_cb(void *ctx, const struct evlog_entry *e)
 {
 	struct seen *s = ctx;
 
-	assert_true(len > 0 && line[0] != '#' && line[len] == '\n');
-	s->recnum[s->n] = recnum;
-	s->lineno[s->n] = lineno;
-	memcpy(s->after[s->n++], rtmr_after, SHA384_LEN);
+	assert_true(e->len > 0 && e->line[0] != '#' && e->line[e->len] == '\n');
+	assert_true(e->rec->kind != EVLOG_COMMENT);
+	s->recnum[s->n] = e->recnum;
+	s->lineno[s->n] = e->lineno;
+	memcpy(s->after[s->n++], e->rtmr_after, SHA384_LEN);
+	return 0;
 }
 
 static void test_replay_chain(void **state)
@@ -628,17 +629,17 @@ static void test_replay_line_error_keeps_state(void **state)
 	(void)state;
 	evlog_replay_init(&r, alg("sha384"));
 	snprintf(line, sizeof(line), "INIT %s", dg("sha384", 48, 7));
-	assert_int_equal(evlog_replay_line(&r, line, strlen(line), err, sizeof(err)), 0);
+	assert_int_equal(evlog_replay_line(&r, line, strlen(line), NULL, err, sizeof(err)), 0);
 	snprintf(line, sizeof(line), "vtpm extend 3 %s", dg("sha1", 20, 1));
-	assert_int_equal(evlog_replay_line(&r, line, strlen(line), err, sizeof(err)), 0);
+	assert_int_equal(evlog_replay_line(&r, line, strlen(line), NULL, err, sizeof(err)), 0);
 	memcpy(&snap, &r, sizeof(r));
 	snprintf(line, sizeof(line), "vtpm extend 3 %s %s", dg("sha256", 32, 1), dg("sha1", 20, 1));
-	assert_int_equal(evlog_replay_line(&r, line, strlen(line), err, sizeof(err)), -1);
-	assert_int_equal(evlog_replay_line(&r, "#x\r", 3, err, sizeof(err)), -1);
+	assert_int_equal(evlog_replay_line(&r, line, strlen(line), NULL, err, sizeof(err)), -1);
+	assert_int_equal(evlog_replay_line(&r, "#x\r", 3, NULL, err, sizeof(err)), -1);
 	assert_memory_equal(&snap, &r, sizeof(r));
 	/* Comments are accepted and change nothing. */
-	assert_int_equal(evlog_replay_line(&r, "# note", 6, err, sizeof(err)), 0);
-	assert_int_equal(evlog_replay_line(&r, "", 0, err, sizeof(err)), 0);
+	assert_int_equal(evlog_replay_line(&r, "# note", 6, NULL, err, sizeof(err)), 0);
+	assert_int_equal(evlog_replay_line(&r, "", 0, NULL, err, sizeof(err)), 0);
 	assert_memory_equal(&snap, &r, sizeof(r));
 }
 
@@ -653,7 +654,7 @@ static void feed(struct evlog_replay *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (evlog_replay_line(r, line, strlen(line), err, sizeof(err)) != 0)
+	if (evlog_replay_line(r, line, strlen(line), NULL, err, sizeof(err)) != 0)
 		fail_msg("'%s': %s", line, err);
 }
 
