@@ -42,7 +42,8 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 # The layers (README "Code layout"): a core both binaries share, the daemon's and the tool's
 # own code. Each binary links its own archive and the core's, so a call from the tool into the
-# daemon fails to link.
+# daemon fails to link; scripts/check-layers.sh fails the build on an #include that crosses
+# the layers the wrong way.
 MAINS       := src/daemon/daemon_main.c src/tool/tool_main.c
 SRC_CORE    := $(wildcard $(addsuffix /*.c,$(addprefix src/,common tpm_cmds eventlog rtmr_map attest)))
 SRC_DAEMON  := $(filter-out $(MAINS),$(wildcard src/daemon/*.c src/daemon/transport/*.c))
@@ -89,6 +90,14 @@ $(B)/gen/intel_sgx_root_ca.inc: src/attest/intel_sgx_root_ca.pem
 
 $(B)/obj/src/attest/trust_anchor.o $(B)/asan/src/attest/trust_anchor.o: \
 	$(B)/gen/intel_sgx_root_ca.inc
+
+# Every include follows the layer rules before anything is compiled.
+$(B)/layers.ok: scripts/check-layers.sh $(wildcard src/*/*.[ch] src/*/*/*.[ch])
+	@mkdir -p $(B)
+	@sh scripts/check-layers.sh src
+	@touch $@
+
+$(LIB_OBJS) $(SAN_OBJS) $(MAINS:%.c=$(B)/obj/%.o) $(MAINS:%.c=$(B)/asan/%.o): | $(B)/layers.ok
 
 $(B)/libcore.a: $(SRC_CORE:%.c=$(B)/obj/%.o)
 $(B)/libdaemon.a: $(SRC_DAEMON:%.c=$(B)/obj/%.o)

@@ -38,6 +38,7 @@
 #include "rtmr_map/rtmr_backend.h"
 #include "rtmr_map/rtmr_map.h"
 #include "daemon/service.h"
+#include "daemon/tpm_setup.h"
 #include "tpm_cmds/tpm_build.h"
 
 #include "bench_extend.h"
@@ -48,8 +49,8 @@ static const char *const vnames[V_COUNT] = { "floor", "service", "mirror", "mirr
 					     "syscall" };
 
 struct ctx {
-	struct service plain;  /* no mirror */
-	struct service mirrored;
+	struct service *plain;  /* no mirror */
+	struct service *mirrored;
 	unsigned char *rbuf;   /* libtpms' response buffer for the floor variant */
 	uint32_t rtotal;
 	unsigned long counter;
@@ -87,7 +88,7 @@ static double run_variant(struct ctx *c, enum variant v, size_t n)
 				return -1;
 			rc = tpm_response_rc(c->rbuf, rl);
 		} else {
-			rlen = service_command(v == V_SERVICE ? &c->plain : &c->mirrored, cmd, len,
+			rlen = service_command(v == V_SERVICE ? c->plain : c->mirrored, cmd, len,
 					       rsp, sizeof(rsp), 0);
 			rc = tpm_response_rc(rsp, rlen);
 		}
@@ -116,9 +117,6 @@ int main(int argc, char **argv)
 	struct mirror *mirror = NULL;
 	struct rtmr_map map;
 	struct ctx c = { 0 };
-	uint16_t banks[8];
-	size_t nbanks;
-	bool manufactured;
 	int ret = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -143,29 +141,24 @@ int main(int argc, char **argv)
 	snprintf(rt, sizeof(rt), "%s/rt", dir);
 	mkdir(dir, 0700);
 
-	/* As the daemon does (daemon.c setup_mirror, setup_engine). */
+	/* As the daemon does (daemon.c setup_mirror, setup_service); an ECC EK is quicker. */
 	struct rtmr_backend_config cfg = { .kind = RTMR_BACKEND_SIM, .runtime_dir = rt };
+	struct tpm_setup_config setup = { .ek_type = EK_ECC_P256, .runtime_dir = rt };
 
 	rtmr_map_default(&map);
 	if (rtmr_backend_open(&cfg, &backend, err, sizeof(err)) < 0 ||
 	    mirror_open(&mirror, &map, backend, rt, err, sizeof(err)) < 0 ||
 	    nvstore_open(state, &store, err, sizeof(err)) < 0 ||
-	    engine_start(store, &manufactured, err, sizeof(err)) < 0) {
+	    service_new(NULL, &c.plain) < 0 || service_new(mirror, &c.mirrored) < 0) {
 		fprintf(stderr, "floor_bench: %s\n", err);
 		goto out;
 	}
-	if (engine_active_banks(banks, 8, &nbanks) < 0) {
-		fprintf(stderr, "floor_bench: cannot read the PCR banks\n");
-		goto out;
-	}
-	mirror_set_active_banks(mirror, banks, nbanks);
-	if (mirror_new_instance(mirror, err, sizeof(err)) < 0) {
+	setup.store = store;
+	setup.mirror = mirror;
+	if (service_start(c.mirrored, &setup, err, sizeof(err)) < 0) {
 		fprintf(stderr, "floor_bench: %s\n", err);
 		goto out;
 	}
-	mirror_start_serving(mirror);
-	service_init(&c.plain, NULL);
-	service_init(&c.mirrored, mirror);
 
 	for (int v = 0; v < V_COUNT; v++) /* warm up every path */
 		if ((!only || !strcmp(only, vnames[v])) && run_variant(&c, v, 200) < 0)
@@ -191,12 +184,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "floor_bench: %lu records appended, %lu SYNC\n", st.records, st.syncs);
 	ret = 0;
 out:
-	if (c.mirrored.mirror) {
-		service_destroy(&c.plain);
-		service_destroy(&c.mirrored);
-	}
-	if (engine_running())
-		engine_stop();
+	service_free(c.plain);
+	service_free(c.mirrored); /* stops the engine both share */
 	free(c.rbuf);
 	mirror_close(mirror);
 	rtmr_backend_close(backend);

@@ -243,3 +243,14 @@ int set_error(char *err, size_t errlen, const char *fmt, ...)
 	}
 	return -1;
 }
+
+int write_file_if_changed(const char *path, const void *data, size_t len, mode_t mode)
+{
+	_cleanup_free_ char *old = NULL;
+	size_t oldlen;
+
+	if (read_file_all(path, &old, &oldlen, len) == 0 && oldlen == len &&
+	    memcmp(old, data, len) == 0)
+		return 0;
+	return write_file_atomic(path, data, len, mode);
+}

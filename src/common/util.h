@@ -93,6 +93,8 @@ int read_file_all(const char *path, char **out, size_t *outlen, size_t max);
 
 /* Write a file crash-safely: temp file in the same dir, fsync, rename, fsync dir. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same, unless the file already holds exactly these bytes (then it is left as it is). */
+int write_file_if_changed(const char *path, const void *data, size_t len, mode_t mode);
 
 /* mkdir -p with mode for every created component. */
 int mkdir_p(const char *path, mode_t mode);

@@ -10,8 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/ek.h"
-#include "daemon/engine.h"
 #include "daemon/ima_bridge.h"
 #include "common/runtime_dir.h"
 #include "common/log.h"
@@ -22,6 +20,7 @@
 #include "rtmr_map/rtmr_backend.h"
 #include "rtmr_map/rtmr_map.h"
 #include "daemon/service.h"
+#include "daemon/tpm_setup.h"
 #include "daemon/transport/transport_socket.h"
 #include "daemon/transport/transport_vtpm_proxy.h"
 #include "common/util.h"
@@ -34,12 +33,9 @@ struct daemon {
 	struct nvstore *store;
 	struct rtmr_backend *backend;
 	struct mirror *mirror;
-	struct service svc;
+	struct service *svc;
 	struct ima_bridge *bridge;
 	struct socket_transport *sock; /* listening from the start; served once set up */
-	uint16_t banks[8];
-	size_t nbanks;
-	bool engine_up;
 	int stop_fd;
 };
 
@@ -87,50 +83,6 @@ static int setup_mirror(struct daemon *d, char *err, size_t errlen)
 	return mirror_open(&d->mirror, &map, d->backend, d->runtime_dir, err, errlen);
 }
 
-/* A runtime file, replaced atomically; one that already holds these bytes (a restart) is left
- * as it is. */
-static int put_runtime_file(const char *path, const void *data, size_t len)
-{
-	_cleanup_free_ char *old = NULL;
-	size_t oldlen;
-
-	if (read_file_all(path, &old, &oldlen, len) == 0 && oldlen == len &&
-	    memcmp(old, data, len) == 0)
-		return 0;
-	return write_file_atomic(path, data, len, 0644);
-}
-
-/* The EK bound in attestation: persistent in the TPM, its TPMT_PUBLIC in ek.tpmt, and a
- * `vtpm ek` record in every log. */
-static int setup_ek(struct daemon *d, char *err, size_t errlen)
-{
-	_cleanup_free_ char *path = NULL;
-	struct ek_info ek;
-	char hex[65];
-	int r;
-
-	if (ek_provision(d->opts->ek_type, &ek, err, errlen) < 0)
-		return -1;
-	/* what the start-up wrote (a new TPM's seeds, the persistent EK) is on disk before
-	 * ek.tpmt and the logs name the EK */
-	r = nvstore_flush(d->store);
-	if (r < 0)
-		return set_error(err, errlen, "cannot write the TPM state in %s: %s", d->state_dir,
-				 strerror(-r));
-	path = runtime_path(d->runtime_dir, RUNTIME_EK_PUBLIC);
-	if (!path)
-		return -1;
-	r = put_runtime_file(path, ek.pub, ek.publen);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
-		return -1;
-	}
-	hex_encode(ek.sha256, sizeof(ek.sha256), hex);
-	log_info("EK %s at 0x%08x, TPMT_PUBLIC sha256 %s in %s", ek_type_name(ek.type), ek.handle,
-		 hex, path);
-	return mirror_record_ek(d->mirror, ek.sha256, err, errlen);
-}
-
 /* vtpm-rtmr attest takes its default quote provider from the daemon's configuration. */
 static int record_quote_provider(struct daemon *d, char *err, size_t errlen)
 {
@@ -141,7 +93,7 @@ static int record_quote_provider(struct daemon *d, char *err, size_t errlen)
 	path = runtime_path(d->runtime_dir, RUNTIME_QUOTE_PROVIDER);
 	if (!path)
 		return -1;
-	r = put_runtime_file(path, qp, strlen(qp));
+	r = write_file_if_changed(path, qp, strlen(qp), 0644);
 	if (r < 0)
 		return set_error(err, errlen, "cannot write %s: %s", path, strerror(-r));
 	return 0;
@@ -157,30 +109,26 @@ static int open_state(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-static int setup_engine(struct daemon *d, char *err, size_t errlen)
+/* The service over the mirror, and the TPM brought up through it. */
+static int setup_service(struct daemon *d, char *err, size_t errlen)
 {
-	bool manufactured;
+	struct tpm_setup_config cfg = {
+		.store = d->store,
+		.ephemeral_state = !d->opts->state_dir,
+		.mirror = d->mirror,
+		.ek_type = d->opts->ek_type,
+		.runtime_dir = d->runtime_dir,
+	};
 
-	if (engine_start(d->store, &manufactured, err, errlen) < 0)
-		return -1;
-	d->engine_up = true;
-	if (engine_active_banks(d->banks, ARRAY_SIZE(d->banks), &d->nbanks) < 0) {
-		snprintf(err, errlen, "cannot read the TPM's PCR banks");
-		return -1;
-	}
-	mirror_set_active_banks(d->mirror, d->banks, d->nbanks);
-	log_info("TPM 2.0 started (state %s%s)", d->state_dir,
-		 d->opts->state_dir ? "" : ", ephemeral");
-	if (mirror_new_instance(d->mirror, err, errlen) < 0)
-		return -1;
-	return setup_ek(d, err, errlen);
+	if (service_new(d->mirror, &d->svc) < 0)
+		return set_error(err, errlen, "out of memory");
+	return service_start(d->svc, &cfg, err, errlen);
 }
 
 static int setup_ima_bridge(struct daemon *d, char *err, size_t errlen)
 {
 	struct ima_bridge_config cfg = { .list_path = d->opts->ima_list,
-					 .poll_ms = d->opts->ima_poll_ms,
-					 .banks = d->banks, .nbanks = d->nbanks };
+					 .poll_ms = d->opts->ima_poll_ms };
 
 	if (d->opts->ima_bridge == IMA_BRIDGE_OFF)
 		return 0;
@@ -188,10 +136,7 @@ static int setup_ima_bridge(struct daemon *d, char *err, size_t errlen)
 		log_info("IMA bridge off: no IMA list, or IMA has a TPM of its own");
 		return 0;
 	}
-	if (ima_bridge_start(&d->bridge, &cfg, &d->svc, err, errlen) < 0)
-		return -1;
-	d->svc.bridge = d->bridge;
-	return 0;
+	return ima_bridge_start(&d->bridge, &cfg, d->svc, err, errlen);
 }
 
 static int setup_signals(struct daemon *d, char *err, size_t errlen)
@@ -259,7 +204,7 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	ready.path = node;
 	log_info("created TPM device %s (major/minor %u/%u); answering the kernel's start-up "
 		 "commands", pub.desc, dev.major, dev.minor);
-	r = vtpm_proxy_serve(dev.fd, &d->svc, d->stop_fd, &ready);
+	r = vtpm_proxy_serve(dev.fd, d->svc, d->stop_fd, &ready);
 	close(dev.fd);
 	unlink(d->device_file);
 	if (r < 0)
@@ -294,7 +239,7 @@ static int run_socket(struct daemon *d, char *err, size_t errlen)
 		 socket_transport_tcti(d->sock));
 	log_info("%s", status);
 	notify_ready(status);
-	r = socket_transport_run(d->sock, &d->svc, d->stop_fd);
+	r = socket_transport_run(d->sock, d->svc, d->stop_fd);
 	if (r < 0)
 		snprintf(err, errlen, "the socket transport failed");
 	return r;
@@ -303,23 +248,15 @@ static int run_socket(struct daemon *d, char *err, size_t errlen)
 static void teardown(struct daemon *d)
 {
 	notify_stopping();
-	if (d->bridge) {
-		ima_bridge_stop(d->bridge);
-		d->svc.bridge = NULL;
-	}
+	ima_bridge_stop(d->bridge);
 	socket_transport_close(d->sock);
-	if (d->engine_up) {
-		service_lock(&d->svc);
-		engine_stop();
-		service_unlock(&d->svc);
-	}
+	service_free(d->svc);
 	/* a start that failed before setup_ek keeps what libtpms wrote, as before write-back */
 	if (d->store)
 		nvstore_flush(d->store);
 	mirror_close(d->mirror);
 	rtmr_backend_close(d->backend);
 	nvstore_close(d->store);
-	service_destroy(&d->svc);
 	if (d->stop_fd >= 0)
 		close(d->stop_fd);
 	free(d->state_dir);
@@ -333,15 +270,11 @@ int daemon_run(const struct daemon_options *opts)
 	int r = -1;
 
 	d.runtime_dir = opts->runtime_dir ? opts->runtime_dir : RUNTIME_DIR_DEFAULT;
-	service_init(&d.svc, NULL);
 	if (setup_signals(&d, err, sizeof(err)) < 0 || setup_dirs(&d, err, sizeof(err)) < 0 ||
 	    open_state(&d, err, sizeof(err)) < 0 || open_socket(&d, err, sizeof(err)) < 0 ||
 	    record_quote_provider(&d, err, sizeof(err)) < 0 ||
-	    setup_mirror(&d, err, sizeof(err)) < 0 || setup_engine(&d, err, sizeof(err)) < 0)
-		goto out;
-	d.svc.mirror = d.mirror;
-	mirror_start_serving(d.mirror);
-	if (setup_ima_bridge(&d, err, sizeof(err)) < 0)
+	    setup_mirror(&d, err, sizeof(err)) < 0 || setup_service(&d, err, sizeof(err)) < 0 ||
+	    setup_ima_bridge(&d, err, sizeof(err)) < 0)
 		goto out;
 	r = d.sock ? run_socket(&d, err, sizeof(err)) : run_vtpm_proxy(&d, err, sizeof(err));
 	if (r == 0)

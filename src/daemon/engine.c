@@ -5,12 +5,14 @@
 #include <libtpms/tpm_error.h>
 #include <libtpms/tpm_library.h>
 #include <libtpms/tpm_nvfilename.h>
+#include <libtpms/tpm_tis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "daemon/nvstore.h"
+#include "tpm_cmds/pcr_cmds.h"
 #include "tpm_cmds/tpm_build.h"
 #include "tpm_cmds/tpm_frame.h"
 #include "common/util.h"
@@ -189,23 +191,44 @@ static int get_pcr_selection(TPML_PCR_SELECTION *sel)
 	return 0;
 }
 
-int engine_active_banks(uint16_t *algs, size_t cap, size_t *n)
+int engine_active_banks(struct pcr_banks *banks)
 {
 	TPML_PCR_SELECTION sel;
 
-	*n = 0;
+	banks->n = 0;
 	if (get_pcr_selection(&sel) < 0)
 		return -1;
-	for (uint32_t i = 0; i < sel.count && i < TPM2_NUM_PCR_BANKS && *n < cap; i++) {
-		const TPMS_PCR_SELECTION *s = &sel.pcrSelections[i];
-		bool any = false;
-
-		for (unsigned b = 0; b < s->sizeofSelect && b < sizeof(s->pcrSelect); b++)
-			any |= s->pcrSelect[b] != 0;
-		if (any)
-			algs[(*n)++] = s->hash;
-	}
+	pcr_banks_from_selection(&sel, banks);
 	return 0;
+}
+
+uint32_t engine_established_get(bool *established)
+{
+	TPM_BOOL bit = 0;
+	uint32_t res = TPM_IO_TpmEstablished_Get(&bit);
+
+	*established = bit;
+	return res;
+}
+
+uint32_t engine_established_reset(void)
+{
+	return TPM_IO_TpmEstablished_Reset();
+}
+
+uint32_t engine_set_buffer_size(uint32_t wanted, uint32_t *min, uint32_t *max)
+{
+	return TPMLIB_SetBufferSize(wanted, min, max);
+}
+
+char *engine_get_info(uint64_t flags)
+{
+	return TPMLIB_GetInfo((enum TPMLIB_InfoFlags)flags);
+}
+
+uint32_t engine_cancel(void)
+{
+	return TPMLIB_CancelCommand();
 }
 
 static int banks_active(bool *active, char *err, size_t errlen)

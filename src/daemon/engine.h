@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The libtpms engine: one TPM 2.0 per process, state in an nvstore. Not thread-safe by
- * itself: the service (service.h) serializes every call. */
+ * itself: only the service (service.h) calls it, under its lock (scripts/check-layers.sh
+ * names the files that may include this header). */
 #ifndef VTPM_ENGINE_H
 #define VTPM_ENGINE_H
 
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 struct nvstore;
+struct pcr_banks;
 
 /* Register the callbacks, initialize libtpms on the store's state (manufacturing a new TPM
  * when there is none) and send TPM2_Startup(CLEAR). A newly manufactured TPM gets the sha1,
@@ -32,8 +34,16 @@ int engine_process(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap, siz
 void engine_set_locality(uint8_t locality);
 uint8_t engine_get_locality(void);
 
-/* The PCR banks with at least one PCR allocated (TPM_ALG_IDs). 0 or -1. */
-int engine_active_banks(uint16_t *algs, size_t cap, size_t *n);
+/* The PCR banks with at least one PCR allocated. 0 or -1. */
+int engine_active_banks(struct pcr_banks *banks);
+
+/* libtpms' TPM_IO_TpmEstablished_Get/_Reset, TPMLIB_SetBufferSize, TPMLIB_GetInfo and
+ * TPMLIB_CancelCommand, for the control channel (result codes as libtpms returns them). */
+uint32_t engine_established_get(bool *established);
+uint32_t engine_established_reset(void);
+uint32_t engine_set_buffer_size(uint32_t wanted, uint32_t *min, uint32_t *max);
+char *engine_get_info(uint64_t flags);
+uint32_t engine_cancel(void);
 
 /* Helper: run a command built by the daemon itself and return its response code. */
 uint32_t engine_run_simple(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,

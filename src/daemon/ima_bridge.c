@@ -27,10 +27,9 @@ struct ima_bridge {
 	int fd;
 	uint8_t *buf;          /* bytes read but not yet applied (a partial entry at most) */
 	size_t len, cap;
+	size_t pending;        /* bytes of the entry handed out by next_extend, not yet extended */
 	unsigned long applied;
 	bool stopped;          /* a malformed list or a failed extend: the bridge gave up */
-	uint16_t banks[8];
-	size_t nbanks;
 	unsigned poll_ms;
 	int stop_fd;
 	pthread_t thread;
@@ -75,36 +74,26 @@ static void give_up(struct ima_bridge *b, const char *what)
 		  "list", b->applied, what, b->path);
 }
 
-/* One entry into its PCR, every active bank, through the service (mirrored). */
-static int apply_entry(struct ima_bridge *b, const struct ima_entry *e)
+/* An entry's template digest in every active bank. */
+static int entry_digests(struct ima_bridge *b, const struct ima_entry *e,
+			 const struct pcr_banks *banks, TPML_DIGEST_VALUES *d)
 {
-	uint8_t cmd[1024], rsp[TPM_MAX_COMMAND_SIZE];
-	TPML_DIGEST_VALUES d = { 0 };
 	char err[256];
-	size_t len, rlen;
 
-	for (size_t i = 0; i < b->nbanks; i++) {
-		const struct hash_alg *alg = hash_alg_by_tpm(b->banks[i]);
+	d->count = 0;
+	for (size_t i = 0; i < banks->n; i++) {
+		const struct hash_alg *alg = hash_alg_by_tpm(banks->alg[i]);
 
 		if (!alg)
 			continue;
-		d.digests[d.count].hashAlg = alg->tpm_alg;
-		if (ima_template_digest(e, alg, (uint8_t *)&d.digests[d.count].digest, err,
+		d->digests[d->count].hashAlg = alg->tpm_alg;
+		if (ima_template_digest(e, alg, (uint8_t *)&d->digests[d->count].digest, err,
 					sizeof(err)) < 0) {
 			give_up(b, err);
 			return -1;
 		}
-		d.count++;
+		d->count++;
 	}
-	len = tpm_build_pcr_extend(cmd, sizeof(cmd), e->pcr, &d);
-	rlen = service_execute_locked(b->svc, cmd, len, rsp, sizeof(rsp));
-	if (tpm_response_rc(rsp, rlen) != TPM2_RC_SUCCESS) {
-		snprintf(err, sizeof(err), "extending PCR %u failed (0x%x)", e->pcr,
-			 tpm_response_rc(rsp, rlen));
-		give_up(b, err);
-		return -1;
-	}
-	b->applied++;
 	return 0;
 }
 
@@ -129,69 +118,97 @@ static int read_more(struct ima_bridge *b)
 	return (int)(n > 0);
 }
 
-/* Apply every complete entry in the buffer; keep a partial one. */
-static int apply_buffered(struct ima_bridge *b)
+/* The next whole entry: 1 with *e set and its length in *n, 0 if none is buffered yet. */
+static int next_entry(struct ima_bridge *b, struct ima_entry *e, size_t *n)
 {
-	size_t off = 0;
-	int r = 0;
+	char err[256], what[320];
+	long r = ima_entry_parse(b->buf, b->len, e, err, sizeof(err));
 
-	while (!b->stopped) {
-		struct ima_entry e;
-		char err[256];
-		long n = ima_entry_parse(b->buf + off, b->len - off, &e, err, sizeof(err));
-
-		if (n == 0)
-			break;
-		if (n < 0) {
-			char what[320];
-
-			snprintf(what, sizeof(what), "malformed entry %lu: %s", b->applied + 1, err);
-			give_up(b, what);
-			r = -1;
-			break;
-		}
-		if (apply_entry(b, &e) < 0) {
-			r = -1;
-			break;
-		}
-		off += (size_t)n;
+	if (r < 0) {
+		snprintf(what, sizeof(what), "malformed entry %lu: %s", b->applied + 1, err);
+		give_up(b, what);
+		return -1;
 	}
-	memmove(b->buf, b->buf + off, b->len - off);
-	b->len -= off;
-	return r;
+	*n = (size_t)r;
+	return r > 0;
 }
 
-void ima_bridge_catch_up_locked(struct ima_bridge *b)
+/* ---- the service's hook ---- */
+
+static bool hook_before_command(void *ctx, uint32_t cc)
 {
+	(void)ctx;
+	return ima_bridge_needs_catch_up(cc);
+}
+
+static int hook_next_extend(void *ctx, const struct pcr_banks *banks, uint32_t *pcr,
+			    TPML_DIGEST_VALUES *d)
+{
+	struct ima_bridge *b = ctx;
+	struct ima_entry e;
 	int r;
 
-	if (!b || b->stopped || service_failed_locked(b->svc))
-		return;
-	while ((r = read_more(b)) > 0)
-		if (apply_buffered(b) < 0)
-			return;
-	if (r < 0)
-		give_up(b, strerror(-r));
+	if (b->stopped)
+		return -1;
+	for (;;) {
+		r = next_entry(b, &e, &b->pending);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			break;
+		r = read_more(b);
+		if (r < 0) {
+			give_up(b, strerror(-r));
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+	}
+	if (entry_digests(b, &e, banks, d) < 0)
+		return -1;
+	*pcr = e.pcr;
+	return 1;
 }
 
-void ima_bridge_restart_locked(struct ima_bridge *b)
+static void hook_extended(void *ctx, uint32_t rc)
 {
-	if (!b || b->stopped)
+	struct ima_bridge *b = ctx;
+	char err[64];
+
+	if (rc != TPM2_RC_SUCCESS) {
+		snprintf(err, sizeof(err), "extending an entry's PCR failed (0x%x)", rc);
+		give_up(b, err);
+		return;
+	}
+	memmove(b->buf, b->buf + b->pending, b->len - b->pending);
+	b->len -= b->pending;
+	b->pending = 0;
+	b->applied++;
+}
+
+/* Startup(CLEAR): the PCRs are back at their initial values: the whole list again. */
+static void hook_pcrs_reset(void *ctx)
+{
+	struct ima_bridge *b = ctx;
+
+	if (b->stopped)
 		return;
 	if (lseek(b->fd, 0, SEEK_SET) < 0) {
 		give_up(b, "cannot rewind the list");
 		return;
 	}
 	b->len = 0;
+	b->pending = 0;
 	b->applied = 0;
 	log_info("IMA bridge: PCRs were reset (Startup(CLEAR)); applying the list again");
-	ima_bridge_catch_up_locked(b);
 }
 
-unsigned long ima_bridge_applied(struct ima_bridge *b)
-{
-	return b ? b->applied : 0;
-}
+static const struct service_hook_ops bridge_hook = {
+	.before_command = hook_before_command,
+	.next_extend = hook_next_extend,
+	.extended = hook_extended,
+	.pcrs_reset = hook_pcrs_reset,
+};
 
 static void *follow(void *arg)
 {
@@ -203,9 +220,7 @@ static void *follow(void *arg)
 
 		if (r > 0 || (r < 0 && errno != EINTR))
 			break;
-		service_lock(b->svc);
-		ima_bridge_catch_up_locked(b);
-		service_unlock(b->svc);
+		service_run_hook(b->svc);
 	}
 	return NULL;
 }
@@ -220,8 +235,6 @@ int ima_bridge_start(struct ima_bridge **out, const struct ima_bridge_config *cf
 	b->svc = svc;
 	b->stop_fd = -1;
 	b->poll_ms = cfg->poll_ms ? cfg->poll_ms : 1000;
-	b->nbanks = cfg->nbanks < ARRAY_SIZE(b->banks) ? cfg->nbanks : ARRAY_SIZE(b->banks);
-	memcpy(b->banks, cfg->banks, b->nbanks * sizeof(b->banks[0]));
 	b->path = strdup(cfg->list_path ? cfg->list_path : IMA_DEFAULT_LIST);
 	b->fd = b->path ? open(b->path, O_RDONLY | O_CLOEXEC) : -1;
 	if (b->fd < 0) {
@@ -231,9 +244,8 @@ int ima_bridge_start(struct ima_bridge **out, const struct ima_bridge_config *cf
 		return -1;
 	}
 	b->stop_fd = eventfd(0, EFD_CLOEXEC);
-	service_lock(svc);
-	ima_bridge_catch_up_locked(b);
-	service_unlock(svc);
+	service_set_hook(svc, &bridge_hook, b);
+	service_run_hook(svc);
 	log_info("IMA bridge: following %s (%lu entries applied)", b->path, b->applied);
 	if (b->stop_fd < 0 || pthread_create(&b->thread, NULL, follow, b) != 0) {
 		snprintf(err, errlen, "IMA bridge: cannot start its thread");
@@ -251,6 +263,8 @@ void ima_bridge_stop(struct ima_bridge *b)
 
 	if (!b)
 		return;
+	if (b->svc)
+		service_set_hook(b->svc, NULL, NULL);
 	if (b->thread_started) {
 		if (write(b->stop_fd, &one, sizeof(one)) < 0)
 			log_warn("IMA bridge: cannot signal its thread");

@@ -17,8 +17,6 @@
 #include "rtmr_map/rtmr_backend.h"
 #include "common/util.h"
 
-#define MAX_BANKS 8
-
 struct mirror_log {
 	bool used;
 	int fd;
@@ -31,8 +29,6 @@ struct mirror {
 	struct rtmr_map map;
 	struct rtmr_backend *backend;
 	struct mirror_log logs[RTMR_MAX];
-	uint16_t banks[MAX_BANKS];
-	size_t nbanks;
 	struct mirror_stats stats;
 	long crash_after; /* test hook: SIGKILL after this many appends, before the extend */
 	long served_appends; /* appends for client commands (counted for the test hook) */
@@ -282,14 +278,6 @@ void mirror_start_serving(struct mirror *m)
 		m->serving = true;
 }
 
-void mirror_set_active_banks(struct mirror *m, const uint16_t *algs, size_t n)
-{
-	if (!m)
-		return;
-	m->nbanks = n < MAX_BANKS ? n : MAX_BANKS;
-	memcpy(m->banks, algs, m->nbanks * sizeof(algs[0]));
-}
-
 void mirror_get_stats(const struct mirror *m, struct mirror_stats *st)
 {
 	if (m)
@@ -348,18 +336,10 @@ int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirr
 	}
 }
 
-static bool bank_active(const struct mirror *m, uint16_t alg)
-{
-	for (size_t i = 0; i < m->nbanks; i++)
-		if (m->banks[i] == alg)
-			return true;
-	return false;
-}
-
 /* PCR_Extend may name a bank twice (extended twice, in order): one record per run of
  * distinct banks keeps the log's "sorted, no duplicate" rule and the TPM's semantics. */
-static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change *chg, char *why,
-			size_t whylen)
+static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change *chg,
+			const struct pcr_banks *banks, char *why, size_t whylen)
 {
 	struct evlog_digest d[EVLOG_MAX_DIGESTS];
 	char line[EVLOG_MAX_LINE + 1];
@@ -379,7 +359,7 @@ static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change 
 				return -1;
 			n = 0;
 		}
-		if (!alg || !bank_active(m, ha->hashAlg))
+		if (!alg || !pcr_banks_has(banks, ha->hashAlg))
 			continue;
 		d[n].alg = alg;
 		memcpy(d[n].d, &ha->digest, alg->size);
@@ -396,12 +376,12 @@ static int startup_state(struct mirror *m, char *why, size_t whylen)
 	char line[64];
 	int len;
 
-	for (unsigned pcr = 16; pcr < RTMR_MAP_PCRS; pcr++) {
+	for (unsigned pcr = PCR_FIRST_NOT_SAVED; pcr < RTMR_MAP_PCRS; pcr++) {
 		int idx = rtmr_map_rtmr_of(&m->map, pcr);
 
 		if (idx < 0)
 			continue;
-		if (pcr != 16 && pcr != 23) {
+		if (pcr_initial_byte(pcr) != 0) {
 			snprintf(why, whylen, "Startup(STATE) re-initialized mirrored PCR %u to all "
 				 "0xFF, which the event log cannot record", pcr);
 			return -1;
@@ -414,7 +394,7 @@ static int startup_state(struct mirror *m, char *why, size_t whylen)
 }
 
 int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, size_t rlen,
-		  char *why, size_t whylen)
+		  const struct pcr_banks *banks, char *why, size_t whylen)
 {
 	char line[64];
 	int r, idx, len;
@@ -442,5 +422,5 @@ int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, si
 			return -1;
 		return write_record(m, (unsigned)idx, line, (size_t)len, why, whylen);
 	}
-	return write_extend(m, (unsigned)idx, &op->chg, why, whylen);
+	return write_extend(m, (unsigned)idx, &op->chg, banks, why, whylen);
 }

@@ -40,16 +40,15 @@ int mirror_record_ek(struct mirror *m, const uint8_t sha256[32], char *err, size
  * VTPM_RTMR_TEST_CRASH_AFTER_APPEND=N kills the daemon after the Nth such append, before
  * its extend, to test roll-forward). */
 void mirror_start_serving(struct mirror *m);
-/* Banks the TPM has active (TPM_ALG_IDs): extend digests of other banks change nothing. */
-void mirror_set_active_banks(struct mirror *m, const uint16_t *algs, size_t n);
 
 /* Before execution: classify the command. m may be NULL (nothing mirrored). -1 if the
  * command is a malformed PCR-changing one (op->active is then false). */
 int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirror_op *op);
-/* After execution: if the change took effect, log and extend. 0, or -1 with why set: the
- * change could not be mirrored and must not be reported as a success. */
+/* After execution: if the change took effect, log and extend; an extend record carries the
+ * digests of the banks the TPM has active (the TPM ignores the others). 0, or -1 with why
+ * set: the change could not be mirrored and must not be reported as a success. */
 int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, size_t rlen,
-		  char *why, size_t whylen);
+		  const struct pcr_banks *banks, char *why, size_t whylen);
 
 void mirror_get_stats(const struct mirror *m, struct mirror_stats *st);
 

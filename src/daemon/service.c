@@ -2,33 +2,59 @@
 #include "daemon/service.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "daemon/engine.h"
-#include "daemon/ima_bridge.h"
 #include "common/log.h"
+#include "daemon/engine.h"
 #include "daemon/mirror.h"
+#include "daemon/service_priv.h"
+#include "daemon/tpm_setup.h"
+#include "tpm_cmds/tpm_build.h"
 #include "tpm_cmds/tpm_frame.h"
 
-void service_init(struct service *s, struct mirror *mirror)
+int service_new(struct mirror *mirror, struct service **out)
 {
-	memset(s, 0, sizeof(*s));
+	struct service *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -1;
 	pthread_mutex_init(&s->lock, NULL);
 	s->mirror = mirror;
+	*out = s;
+	return 0;
 }
 
-void service_destroy(struct service *s)
+void service_free(struct service *s)
 {
+	if (!s)
+		return;
+	service_stop(s);
 	pthread_mutex_destroy(&s->lock);
+	free(s);
 }
 
-void service_lock(struct service *s)
+int service_start(struct service *s, const struct tpm_setup_config *cfg, char *err,
+		  size_t errlen)
+{
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	r = tpm_setup_start(cfg, &s->banks, err, errlen);
+	/* a start that failed half-way still shuts libtpms down at service_stop */
+	s->started = true;
+	if (r == 0)
+		mirror_start_serving(s->mirror);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+void service_stop(struct service *s)
 {
 	pthread_mutex_lock(&s->lock);
-}
-
-void service_unlock(struct service *s)
-{
+	if (s->started)
+		engine_stop();
+	s->started = false;
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -38,25 +64,35 @@ static void fail_locked(struct service *s, const char *reason)
 		return;
 	s->failed = true;
 	snprintf(s->fail_reason, sizeof(s->fail_reason), "%s", reason);
-	log_error("entering failure mode: %s; every further command is answered TPM2_RC_FAILURE "
+	log_error("entering failure mode: %s; every further command is answered TPM_RC_FAILURE "
 		  "(restart the daemon to recover)", reason);
 }
 
 void service_fail(struct service *s, const char *reason)
 {
-	service_lock(s);
+	pthread_mutex_lock(&s->lock);
 	fail_locked(s, reason);
-	service_unlock(s);
+	pthread_mutex_unlock(&s->lock);
 }
 
 bool service_failed(struct service *s)
 {
 	bool failed;
 
-	service_lock(s);
+	pthread_mutex_lock(&s->lock);
 	failed = s->failed;
-	service_unlock(s);
+	pthread_mutex_unlock(&s->lock);
 	return failed;
+}
+
+unsigned long service_commands(struct service *s)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->commands;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 /* vtpm_proxy's vendor command: tag, size 11, 0x20001000, one locality byte. */
@@ -71,17 +107,15 @@ static size_t set_locality(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t 
 	return tpm_build_error_response(rsp, cap, TPM2_RC_SUCCESS);
 }
 
-bool service_failed_locked(struct service *s)
-{
-	return s->failed;
-}
+static void hook_pcrs_reset_locked(struct service *s);
 
-size_t service_execute_locked(struct service *s, const uint8_t *cmd, size_t len, uint8_t *rsp,
-			      size_t cap)
+/* One command through libtpms and the mirror: the client's, or one the hook asked for. */
+static size_t execute_locked(struct service *s, const uint8_t *cmd, size_t len, uint8_t *rsp,
+			     size_t cap)
 {
 	struct mirror_op op;
 	size_t rlen = 0;
-	char why[512];
+	char why[512] = "the PCR change could not be mirrored";
 
 	if (mirror_prepare(s->mirror, cmd, len, &op) < 0) {
 		/* A PCR-changing command the mirror cannot parse is refused here rather than
@@ -92,25 +126,70 @@ size_t service_execute_locked(struct service *s, const uint8_t *cmd, size_t len,
 	engine_process(cmd, len, rsp, cap, &rlen);
 	if (!op.active)
 		return rlen;
-	if (mirror_commit(s->mirror, &op, rsp, rlen, why, sizeof(why)) < 0) {
+	if (mirror_commit(s->mirror, &op, rsp, rlen, &s->banks, why, sizeof(why)) < 0) {
 		fail_locked(s, why);
 		return tpm_build_error_response(rsp, cap, TPM2_RC_FAILURE);
 	}
 	if (op.chg.kind == PCR_CHANGE_STARTUP_CLEAR && tpm_response_rc(rsp, rlen) == 0)
-		ima_bridge_restart_locked(s->bridge);
+		hook_pcrs_reset_locked(s);
 	return rlen;
 }
 
-/* A client's command: a reader of bridged PCRs first sees the IMA list caught up, so a
- * quote never lags the list a verifier reads next. */
+/* ---- the pre-command hook ---- */
+
+static void run_hook_locked(struct service *s)
+{
+	uint8_t cmd[1024], rsp[TPM_MAX_COMMAND_SIZE];
+
+	while (s->hook && !s->failed) {
+		TPML_DIGEST_VALUES d = { 0 };
+		uint32_t pcr;
+		size_t len, rlen;
+
+		if (s->hook->next_extend(s->hook_ctx, &s->banks, &pcr, &d) <= 0)
+			return;
+		len = tpm_build_pcr_extend(cmd, sizeof(cmd), pcr, &d);
+		rlen = len ? execute_locked(s, cmd, len, rsp, sizeof(rsp)) :
+			     tpm_build_error_response(rsp, sizeof(rsp), TPM2_RC_SIZE);
+		s->hook->extended(s->hook_ctx, tpm_response_rc(rsp, rlen));
+	}
+}
+
+static void hook_pcrs_reset_locked(struct service *s)
+{
+	if (!s->hook)
+		return;
+	s->hook->pcrs_reset(s->hook_ctx);
+	run_hook_locked(s);
+}
+
+void service_set_hook(struct service *s, const struct service_hook_ops *ops, void *ctx)
+{
+	pthread_mutex_lock(&s->lock);
+	s->hook = ops;
+	s->hook_ctx = ops ? ctx : NULL;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void service_run_hook(struct service *s)
+{
+	pthread_mutex_lock(&s->lock);
+	run_hook_locked(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- client commands ---- */
+
+/* A client's command: a reader of bridged PCRs first sees the hook caught up, so a quote never
+ * lags the list a verifier reads next. */
 static size_t execute_client_locked(struct service *s, const struct tpm_header *hdr,
 				    const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap)
 {
-	if (s->bridge && ima_bridge_needs_catch_up(hdr->code))
-		ima_bridge_catch_up_locked(s->bridge);
+	if (s->hook && s->hook->before_command(s->hook_ctx, hdr->code))
+		run_hook_locked(s);
 	if (s->failed)
 		return tpm_build_error_response(rsp, cap, TPM2_RC_FAILURE);
-	return service_execute_locked(s, cmd, len, rsp, cap);
+	return execute_locked(s, cmd, len, rsp, cap);
 }
 
 size_t service_command(struct service *s, const uint8_t *cmd, size_t len, uint8_t *rsp,
@@ -124,7 +203,7 @@ size_t service_command(struct service *s, const uint8_t *cmd, size_t len, uint8_
 	if (rc != TPM2_RC_SUCCESS)
 		return tpm_build_error_response(rsp, cap, rc);
 	tpm_header_parse(cmd, len, &hdr);
-	service_lock(s);
+	pthread_mutex_lock(&s->lock);
 	s->commands++;
 	if (s->failed)
 		rlen = tpm_build_error_response(rsp, cap, TPM2_RC_FAILURE);
@@ -132,6 +211,6 @@ size_t service_command(struct service *s, const uint8_t *cmd, size_t len, uint8_
 		rlen = set_locality(cmd, len, rsp, cap);
 	else
 		rlen = execute_client_locked(s, &hdr, cmd, len, rsp, cap);
-	service_unlock(s);
+	pthread_mutex_unlock(&s->lock);
 	return rlen;
 }

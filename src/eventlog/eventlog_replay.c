@@ -2,16 +2,11 @@
 /* Event-log replay: the RTMR value a log implies, and the PCR values its vtpm records imply. */
 #include "eventlog/eventlog.h"
 #include "common/util.h"
+#include "tpm_cmds/pcr_cmds.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Value of a PCR after Startup(CLEAR): 0 for PCRs 0-16 and 23, all 0xFF for 17-22. */
-static uint8_t pcr_initial_byte(unsigned pcr)
-{
-	return (pcr >= 17 && pcr <= 22) ? 0xff : 0x00;
-}
 
 void evlog_replay_init(struct evlog_replay *r, const struct hash_alg *rtmr_alg)
 {

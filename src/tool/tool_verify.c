@@ -13,6 +13,7 @@
 #include "attest/tpm_quote.h"
 #include "attest/trust_anchor.h"
 #include "eventlog/eventlog.h"
+#include "tpm_cmds/pcr_cmds.h"
 #include "tool/tool_attest.h"
 #include "common/util.h"
 
@@ -259,7 +260,7 @@ static const uint8_t *pcr_of(const struct covered *cov, uint16_t alg_id, unsigne
 		return scratch;
 	}
 	/* never named by a covered record: the value after startup */
-	memset(scratch, pcr >= 17 && pcr <= 22 ? 0xff : 0, alg->size);
+	memset(scratch, pcr_initial_byte(pcr), alg->size);
 	return scratch;
 }
 

@@ -245,6 +245,28 @@ int pcr_rsp_apply(const uint8_t *rsp, size_t len, struct pcr_change *chg)
 	return -1;
 }
 
+void pcr_banks_from_selection(const TPML_PCR_SELECTION *sel, struct pcr_banks *banks)
+{
+	banks->n = 0;
+	for (uint32_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++) {
+		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
+		bool any = false;
+
+		for (unsigned b = 0; b < s->sizeofSelect && b < sizeof(s->pcrSelect); b++)
+			any |= s->pcrSelect[b] != 0;
+		if (any && banks->n < PCR_BANKS_MAX)
+			banks->alg[banks->n++] = s->hash;
+	}
+}
+
+bool pcr_banks_has(const struct pcr_banks *banks, uint16_t alg)
+{
+	for (size_t i = 0; i < banks->n; i++)
+		if (banks->alg[i] == alg)
+			return true;
+	return false;
+}
+
 static const char *const pcr_change_kind_table[] = {
 	[PCR_CHANGE_NONE] = "none",
 	[PCR_CHANGE_EXTEND] = "PCR_Extend",

@@ -4,6 +4,7 @@
 #ifndef VTPM_PCR_CMDS_H
 #define VTPM_PCR_CMDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
@@ -11,6 +12,28 @@
 #include "common/string_table.h"
 
 #define PCR_CMDS_PCR_COUNT 24 /* PCR handles 0x00000000..0x00000017 */
+
+/*
+ * The value a PCR holds after Startup(CLEAR), as a fill byte (PC Client platform TPM profile):
+ * all zero for PCRs 0-16 and 23, all 0xFF for the DRTM PCRs 17-22. Startup(STATE) restores PCRs
+ * 0-15 and puts 16-23 back to these values.
+ */
+#define PCR_FIRST_NOT_SAVED 16
+static inline uint8_t pcr_initial_byte(unsigned pcr)
+{
+	return (pcr >= 17 && pcr <= 22) ? 0xff : 0x00;
+}
+
+/* The TPM's active PCR banks: the TPM_ALG_ID of every bank with at least one PCR allocated,
+ * in the order the TPM lists them. */
+#define PCR_BANKS_MAX 8
+struct pcr_banks {
+	size_t n;
+	uint16_t alg[PCR_BANKS_MAX];
+};
+
+void pcr_banks_from_selection(const TPML_PCR_SELECTION *sel, struct pcr_banks *banks);
+bool pcr_banks_has(const struct pcr_banks *banks, uint16_t alg);
 
 enum pcr_change_kind {
 	PCR_CHANGE_NONE = 0,          /* command does not change a PCR */

@@ -37,7 +37,7 @@
 #define MAX_INITS 2
 #define GETINFO_CHUNK 3072 /* ctrl_channel.c */
 
-static struct service svc;
+static struct service *svc;
 static struct nvstore *store;
 static char state_dir[512];
 static uint32_t default_bufsize;
@@ -78,8 +78,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	atexit(cleanup);
-	service_init(&svc, NULL);
-	if (nvstore_open(state_dir, &store, err, sizeof(err)) < 0 ||
+	if (service_new(NULL, &svc) < 0 || nvstore_open(state_dir, &store, err, sizeof(err)) < 0 ||
 	    engine_start(store, &manufactured, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_ctrl_channel: cannot start the TPM: %s\n", err);
 		exit(1);
@@ -164,7 +163,7 @@ static bool one_request(const uint8_t *req, size_t len, unsigned *inits, bool *d
 		}
 		++*inits;
 	}
-	olen = ctrl_handle(&svc, req, len, out, CTRL_MAX_RESPONSE, &actions);
+	olen = ctrl_handle(svc, req, len, out, CTRL_MAX_RESPONSE, &actions);
 	FUZZ_CHECK(olen >= 4 && olen <= CTRL_MAX_RESPONSE);
 	FUZZ_CHECK(actions == 0 || actions == CTRL_ACTION_TERMINATE);
 	if (actions)
@@ -188,7 +187,7 @@ static bool one_request(const uint8_t *req, size_t len, unsigned *inits, bool *d
 		*disturbed = true;
 
 	/* A response buffer below CTRL_MAX_RESPONSE is refused without writing past it. */
-	olen = ctrl_handle(&svc, req, len, small, sizeof(small), &actions);
+	olen = ctrl_handle(svc, req, len, small, sizeof(small), &actions);
 	FUZZ_CHECK(olen == 4 && be32(small) == PTM_BAD_PARAMETER && actions == 0);
 	free(out);
 	return true;

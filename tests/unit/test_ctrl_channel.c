@@ -12,12 +12,10 @@
 #include "tpm_fixture.h"
 
 static struct tpm_fixture fx;
-static struct service svc;
 
 static int setup(void **state)
 {
 	(void)state;
-	service_init(&svc, NULL);
 	return tpm_fixture_up(&fx);
 }
 
@@ -25,7 +23,6 @@ static int teardown(void **state)
 {
 	(void)state;
 	tpm_fixture_down(&fx);
-	service_destroy(&svc);
 	return 0;
 }
 
@@ -36,7 +33,7 @@ static uint32_t be32(const uint8_t *p)
 
 static size_t run(const uint8_t *req, size_t len, uint8_t *out, unsigned *actions)
 {
-	return ctrl_handle(&svc, req, len, out, CTRL_MAX_RESPONSE, actions);
+	return ctrl_handle(fx.svc, req, len, out, CTRL_MAX_RESPONSE, actions);
 }
 
 static void test_request_size(void **state)
@@ -98,12 +95,12 @@ static void test_locality(void **state)
 	(void)state;
 	assert_int_equal(run(loc3, sizeof(loc3), out, &actions), 4);
 	assert_int_equal(be32(out), PTM_SUCCESS);
-	assert_int_equal(engine_get_locality(), 3);
+	assert_int_equal(service_locality(fx.svc), 3);
 	assert_int_equal(run(loc5, sizeof(loc5), out, &actions), 4);
 	assert_int_equal(be32(out), PTM_BAD_LOCALITY);
-	assert_int_equal(engine_get_locality(), 3);
+	assert_int_equal(service_locality(fx.svc), 3);
 	run(loc0, sizeof(loc0), out, &actions);
-	assert_int_equal(engine_get_locality(), 0);
+	assert_int_equal(service_locality(fx.svc), 0);
 }
 
 static void test_stop_init(void **state)
@@ -117,18 +114,18 @@ static void test_stop_init(void **state)
 	(void)state;
 	assert_int_equal(run(stop, sizeof(stop), out, &actions), 4);
 	assert_int_equal(be32(out), PTM_SUCCESS);
-	assert_false(engine_running());
-	len = service_command(&svc, getrandom, sizeof(getrandom), rsp, sizeof(rsp), 0);
+	assert_false(service_tpm_running(fx.svc));
+	len = service_command(fx.svc, getrandom, sizeof(getrandom), rsp, sizeof(rsp), 0);
 	assert_int_equal(tpm_response_rc(rsp, len), TPM2_RC_FAILURE);
 	assert_int_equal(run(init, sizeof(init), out, &actions), 4);
 	assert_int_equal(be32(out), PTM_SUCCESS);
-	assert_true(engine_running());
-	len = service_command(&svc, getrandom, sizeof(getrandom), rsp, sizeof(rsp), 0);
+	assert_true(service_tpm_running(fx.svc));
+	len = service_command(fx.svc, getrandom, sizeof(getrandom), rsp, sizeof(rsp), 0);
 	assert_int_equal(tpm_response_rc(rsp, len), TPM2_RC_INITIALIZE);
 	len = tpm_build_startup(cmd, sizeof(cmd), TPM2_SU_CLEAR);
-	len = service_command(&svc, cmd, len, rsp, sizeof(rsp), 0);
+	len = service_command(fx.svc, cmd, len, rsp, sizeof(rsp), 0);
 	assert_int_equal(tpm_response_rc(rsp, len), TPM2_RC_SUCCESS);
-	len = service_command(&svc, getrandom, sizeof(getrandom), rsp, sizeof(rsp), 0);
+	len = service_command(fx.svc, getrandom, sizeof(getrandom), rsp, sizeof(rsp), 0);
 	assert_int_equal(len, 20);
 	assert_int_equal(tpm_response_rc(rsp, len), TPM2_RC_SUCCESS);
 }

@@ -38,12 +38,13 @@
 #define CC_PCR_EXTEND 0x182
 #define CC_PCR_RESET 0x13d
 
-static const uint16_t all_banks[] = { ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512 };
+static const struct pcr_banks all_banks = { 4, { ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512 } };
 
 /* ---- fixture ---------------------------------------------------------------------------- */
 
 struct fx {
 	char dir[64];
+	struct pcr_banks banks; /* the active banks mirror_commit is given */
 	struct rtmr_map map;
 	struct rtmr_backend *b;
 	struct mirror *m;
@@ -97,7 +98,7 @@ static void fx_open(struct fx *f)
 
 	if (mirror_open(&f->m, &f->map, f->b, f->dir, err, sizeof(err)) < 0)
 		fail_msg("mirror_open: %s", err);
-	mirror_set_active_banks(f->m, all_banks, sizeof(all_banks) / sizeof(all_banks[0]));
+	f->banks = all_banks;
 }
 
 static void fx_close(struct fx *f)
@@ -439,7 +440,7 @@ static int run_cmd(struct fx *f, const uint8_t *cmd, size_t len, const uint8_t *
 
 	assert_int_equal(mirror_prepare(f->m, cmd, len, &op), 0);
 	assert_true(op.active);
-	return mirror_commit(f->m, &op, rsp, rlen, why, whylen);
+	return mirror_commit(f->m, &op, rsp, rlen, &f->banks, why, whylen);
 }
 
 static void commit_ok(struct fx *f, const uint8_t *cmd, size_t len, const uint8_t *rsp,
@@ -661,14 +662,14 @@ static void test_extend_unmapped_inactive(void **state)
 
 static void test_extend_inactive_bank_dropped(void **state)
 {
-	static const uint16_t only256[] = { ALG_SHA256 };
+	static const struct pcr_banks only256 = { 1, { ALG_SHA256 } };
 	struct fx *f = *state;
 	const struct dig d[] = { d256, d384 };
 	uint8_t reg[SHA384_LEN], exp[SHA384_LEN];
 	char line[LINE_MAX_TEST], h256[65];
 
 	fx_open(f);
-	mirror_set_active_banks(f->m, only256, 1);
+	f->banks = only256;
 	read_reg(f, 2, exp);
 	extend_ok(f, 9, d, 2);
 	dig_hex(&d256, h256);
@@ -813,8 +814,8 @@ static void test_startup_clear_refused_and_state(void **state)
 	/* Startup(STATE) with no PCR 16-23 mirrored: nothing to record */
 	assert_int_equal(mirror_prepare(f->m, startup_state, sizeof(startup_state), &op), 0);
 	assert_true(op.active);
-	assert_int_equal(mirror_commit(f->m, &op, rsp_ok_nosess, sizeof(rsp_ok_nosess), why,
-				       sizeof(why)),
+	assert_int_equal(mirror_commit(f->m, &op, rsp_ok_nosess, sizeof(rsp_ok_nosess), &f->banks,
+				       why, sizeof(why)),
 			 0);
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(log_lines(f, i), 1);
@@ -1023,11 +1024,10 @@ static void crash_child(struct fx *f)
 	if (rtmr_backend_open(&cfg, &b, err, sizeof(err)) < 0 ||
 	    mirror_open(&m, &f->map, b, f->dir, err, sizeof(err)) < 0)
 		_exit(2);
-	mirror_set_active_banks(m, all_banks, 4);
 	mirror_start_serving(m);
 	if (mirror_prepare(m, cmd, len, &op) < 0 || !op.active)
 		_exit(3);
-	mirror_commit(m, &op, rsp_ok_sess, sizeof(rsp_ok_sess), why, sizeof(why));
+	mirror_commit(m, &op, rsp_ok_sess, sizeof(rsp_ok_sess), &all_banks, why, sizeof(why));
 	_exit(4); /* not reached if the hook works */
 }
 

@@ -19,7 +19,6 @@
 #include "daemon/transport/transport_vtpm_proxy.h"
 
 static struct tpm_fixture fx;
-static struct service svc;
 
 struct loop {
 	int kernel_fd;  /* the "kernel" side */
@@ -41,7 +40,7 @@ static void *serve_thread(void *arg)
 {
 	struct loop *l = arg;
 
-	l->result = vtpm_proxy_serve(l->proxy_fd, &svc, l->stop[0], &l->ready);
+	l->result = vtpm_proxy_serve(l->proxy_fd, fx.svc, l->stop[0], &l->ready);
 	return NULL;
 }
 
@@ -73,7 +72,6 @@ static void loop_join(struct loop *l)
 static int setup(void **state)
 {
 	(void)state;
-	service_init(&svc, NULL);
 	return tpm_fixture_up(&fx);
 }
 
@@ -81,7 +79,6 @@ static int teardown(void **state)
 {
 	(void)state;
 	tpm_fixture_down(&fx);
-	service_destroy(&svc);
 	return 0;
 }
 
@@ -113,11 +110,11 @@ static void test_commands_and_locality(void **state)
 		usleep(10000);
 	assert_int_equal(l.published, 1);
 	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_SUCCESS);
-	assert_int_equal(engine_get_locality(), 3);
+	assert_int_equal(service_locality(fx.svc), 3);
 	n = transact(&l, setloc5, sizeof(setloc5), rsp);
 	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_LOCALITY);
-	assert_int_equal(engine_get_locality(), 3);
-	engine_set_locality(0);
+	assert_int_equal(service_locality(fx.svc), 3);
+	service_ctrl_set_locality(fx.svc, 0);
 	/* a whole 44-byte response arrives in one read: it was one write */
 	n = transact(&l, getrandom, sizeof(getrandom), rsp);
 	assert_int_equal(n, 10 + 2 + 32);

@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "daemon/transport/ctrl_channel.h"
 
-#include <libtpms/tpm_error.h>
-#include <libtpms/tpm_library.h>
-#include <libtpms/tpm_tis.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tss2/tss2_mu.h>
 
-#include "daemon/engine.h"
 #include "common/log.h"
 #include "daemon/service.h"
 #include "tpm_cmds/tpm_frame.h"
@@ -105,80 +101,24 @@ static void do_get_capability(struct ctrl_out *o)
 
 static void do_init(struct service *svc, const uint8_t *p, struct ctrl_out *o)
 {
-	uint32_t flags = get32(p);
-
-	service_lock(svc);
-	put32(o, engine_reinit(flags & PTM_INIT_FLAG_DELETE_VOLATILE));
-	service_unlock(svc);
-	log_info("control channel: TPM re-initialized (_TPM_Init%s)",
-		 flags & PTM_INIT_FLAG_DELETE_VOLATILE ? ", volatile state deleted" : "");
+	put32(o, service_ctrl_init(svc, get32(p) & PTM_INIT_FLAG_DELETE_VOLATILE));
 }
 
 static void do_tpm_established(struct service *svc, struct ctrl_out *o)
 {
-	TPM_BOOL bit = 0;
-	uint32_t res = PTM_BAD_ORDINAL;
+	bool bit;
 
-	service_lock(svc);
-	if (engine_running())
-		res = TPM_IO_TpmEstablished_Get(&bit);
-	service_unlock(svc);
-	put32(o, res);
+	put32(o, service_ctrl_get_established(svc, &bit));
 	o->buf[o->len++] = bit;
 	memset(o->buf + o->len, 0, 3);
 	o->len += 3;
 }
 
-static void do_reset_established(struct service *svc, uint8_t loc, struct ctrl_out *o)
-{
-	uint32_t res = PTM_BAD_ORDINAL;
-
-	if (loc > 4) {
-		put32(o, PTM_BAD_LOCALITY);
-		return;
-	}
-	service_lock(svc);
-	if (engine_running()) {
-		engine_set_locality(loc);
-		res = TPM_IO_TpmEstablished_Reset();
-	}
-	service_unlock(svc);
-	put32(o, res);
-}
-
-static void do_set_locality(struct service *svc, uint8_t loc, struct ctrl_out *o)
-{
-	if (loc > 4) {
-		put32(o, PTM_BAD_LOCALITY);
-		return;
-	}
-	service_lock(svc);
-	engine_set_locality(loc);
-	service_unlock(svc);
-	put32(o, PTM_SUCCESS);
-}
-
 static void do_set_buffersize(struct service *svc, const uint8_t *p, struct ctrl_out *o)
 {
-	uint32_t wanted = get32(p), min = 0, max = 0, size;
+	uint32_t size, min, max, res = service_ctrl_set_buffer_size(svc, get32(p), &size, &min, &max);
 
-	service_lock(svc);
-	if (wanted != 0 && engine_running()) {
-		/* swtpm: the buffer size can only change while the TPM is stopped */
-		service_unlock(svc);
-		put32(o, PTM_BAD_PARAMETER);
-		put32(o, 0);
-		put32(o, 0);
-		put32(o, 0);
-		return;
-	}
-	if (wanted > TPM_MAX_COMMAND_SIZE)
-		wanted = TPM_MAX_COMMAND_SIZE; /* the transports frame at most 4096 bytes */
-	size = TPMLIB_SetBufferSize(wanted, &min, &max);
-	service_unlock(svc);
-	if (max > TPM_MAX_COMMAND_SIZE)
-		max = TPM_MAX_COMMAND_SIZE;
-	put32(o, PTM_SUCCESS);
+	put32(o, res);
 	put32(o, size);
 	put32(o, min);
 	put32(o, max);
@@ -192,9 +132,7 @@ static void do_get_info(struct service *svc, const uint8_t *p, struct ctrl_out *
 	char *info;
 
 	Tss2_MU_UINT64_Unmarshal(p, 8, &off, &flags);
-	service_lock(svc);
-	info = TPMLIB_GetInfo((enum TPMLIB_InfoFlags)flags);
-	service_unlock(svc);
+	info = service_ctrl_get_info(svc, flags);
 	if (!info) {
 		put32(o, PTM_FAIL);
 		return;
@@ -209,26 +147,6 @@ static void do_get_info(struct service *svc, const uint8_t *p, struct ctrl_out *
 	memcpy(o->buf + o->len, info + (offset < total ? offset : 0), n);
 	o->len += n;
 	free(info);
-}
-
-static void do_simple(struct service *svc, uint32_t cmd, struct ctrl_out *o, unsigned *actions)
-{
-	service_lock(svc);
-	switch (cmd) {
-	case CTRL_SHUTDOWN:
-		*actions |= CTRL_ACTION_TERMINATE;
-		put32(o, PTM_SUCCESS);
-		break;
-	case CTRL_STOP:
-		engine_terminate();
-		put32(o, PTM_SUCCESS);
-		break;
-	case CTRL_CANCEL_TPM_CMD:
-		/* commands run to completion under the service lock: nothing to cancel */
-		put32(o, engine_running() ? TPMLIB_CancelCommand() : PTM_BAD_ORDINAL);
-		break;
-	}
-	service_unlock(svc);
 }
 
 size_t ctrl_handle(struct service *svc, const uint8_t *req, size_t len, uint8_t *out, size_t cap,
@@ -263,10 +181,10 @@ size_t ctrl_handle(struct service *svc, const uint8_t *req, size_t len, uint8_t 
 		do_tpm_established(svc, &o);
 		break;
 	case CTRL_SET_LOCALITY:
-		do_set_locality(svc, req[4], &o);
+		put32(&o, service_ctrl_set_locality(svc, req[4]));
 		break;
 	case CTRL_RESET_TPMESTABLISHED:
-		do_reset_established(svc, req[4], &o);
+		put32(&o, service_ctrl_reset_established(svc, req[4]));
 		break;
 	case CTRL_SET_BUFFERSIZE:
 		do_set_buffersize(svc, req + 4, &o);
@@ -275,9 +193,15 @@ size_t ctrl_handle(struct service *svc, const uint8_t *req, size_t len, uint8_t 
 		do_get_info(svc, req + 4, &o);
 		break;
 	case CTRL_SHUTDOWN:
+		*actions |= CTRL_ACTION_TERMINATE;
+		put32(&o, PTM_SUCCESS);
+		break;
 	case CTRL_STOP:
+		service_ctrl_stop(svc);
+		put32(&o, PTM_SUCCESS);
+		break;
 	case CTRL_CANCEL_TPM_CMD:
-		do_simple(svc, cmd, &o, actions);
+		put32(&o, service_ctrl_cancel(svc));
 		break;
 	}
 	return o.len;

@@ -4,6 +4,7 @@
 #ifndef VTPM_CTRL_CHANNEL_H
 #define VTPM_CTRL_CHANNEL_H
 
+#include <libtpms/tpm_error.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,12 +31,12 @@ enum ctrl_cmd {
 	CTRL_GET_INFO = 0x12,
 };
 
-/* swtpm's TPM 1.2-style result codes used on the control channel */
-#define PTM_SUCCESS 0x00
-#define PTM_BAD_PARAMETER 0x03
-#define PTM_FAIL 0x09
-#define PTM_BAD_ORDINAL 0x0a
-#define PTM_BAD_LOCALITY 0x3d
+/* swtpm's result codes on the control channel: TPM 1.2's, as libtpms names them */
+#define PTM_SUCCESS TPM_SUCCESS
+#define PTM_BAD_PARAMETER TPM_BAD_PARAMETER
+#define PTM_FAIL TPM_FAIL
+#define PTM_BAD_ORDINAL TPM_BAD_ORDINAL
+#define PTM_BAD_LOCALITY TPM_BAD_LOCALITY
 
 #define PTM_INIT_FLAG_DELETE_VOLATILE 0x1
 #define CTRL_MAX_REQUEST 64

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* The service's state, shared by its two files (service.c: commands, start, the hook;
+ * service_ctrl.c: control-channel messages). Nothing else includes this header. */
+#ifndef VTPM_SERVICE_PRIV_H
+#define VTPM_SERVICE_PRIV_H
+
+#include <pthread.h>
+
+#include "daemon/service.h"
+
+struct service {
+	pthread_mutex_t lock;    /* the engine's lock: every engine call is made holding it */
+	bool failed;             /* fail-closed: every command answered TPM_RC_FAILURE */
+	char fail_reason[512];
+	bool started;            /* service_start succeeded and service_stop did not run yet */
+	struct mirror *mirror;   /* NULL: nothing is mirrored */
+	struct pcr_banks banks;  /* the TPM's active PCR banks */
+	const struct service_hook_ops *hook;
+	void *hook_ctx;
+	unsigned long commands;  /* commands answered, for status */
+};
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bringing the TPM up at daemon start: libtpms on its state (manufacturing a new TPM when the
+ * state directory is empty), Startup(CLEAR), the active PCR banks, `vtpm startup clear` in
+ * every log, and the EK bound in attestation (persistent in the TPM, its TPMT_PUBLIC in
+ * <runtime-dir>/ek.tpmt, `vtpm ek` in every log). Runs through service_start(), under the
+ * service's lock.
+ */
+#ifndef VTPM_TPM_SETUP_H
+#define VTPM_TPM_SETUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tpm_cmds/pcr_cmds.h"
+#include "tpm_cmds/tpm_ek.h"
+
+struct mirror;
+struct nvstore;
+
+struct tpm_setup_config {
+	struct nvstore *store;   /* the TPM's state, locked */
+	bool ephemeral_state;    /* the state lives under the runtime directory (for the log) */
+	struct mirror *mirror;   /* NULL: nothing is mirrored */
+	enum ek_type ek_type;
+	const char *runtime_dir; /* where ek.tpmt goes */
+};
+
+/* 0 with *banks set, or -1 with err set. */
+int tpm_setup_start(const struct tpm_setup_config *cfg, struct pcr_banks *banks, char *err,
+		    size_t errlen);
+
+#endif
