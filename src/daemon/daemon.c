@@ -43,20 +43,16 @@ static int setup_dirs(struct daemon *d, char *err, size_t errlen)
 {
 	int r = mkdir_p(d->runtime_dir, 0755);
 
-	if (r < 0) {
-		snprintf(err, errlen, "cannot create runtime directory %s: %s", d->runtime_dir,
-			 strerror(-r));
-		return -1;
-	}
+	if (r < 0)
+		return set_error(err, errlen, "cannot create runtime directory %s: %s",
+				 d->runtime_dir, strerror(-r));
 	if (d->opts->state_dir)
 		d->state_dir = strdup(d->opts->state_dir);
 	else
 		d->state_dir = runtime_path(d->runtime_dir, RUNTIME_STATE_DIR);
 	d->device_file = runtime_path(d->runtime_dir, RUNTIME_DEVICE);
-	if (!d->state_dir || !d->device_file) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!d->state_dir || !d->device_file)
+		return set_error(err, errlen, "out of memory");
 	return 0;
 }
 
@@ -150,8 +146,7 @@ static int setup_signals(struct daemon *d, char *err, size_t errlen)
 	signal(SIGPIPE, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
 	    (d->stop_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "cannot set up signal handling: %s", strerror(errno));
-		return -1;
+		return set_error(err, errlen, "cannot set up signal handling: %s", strerror(errno));
 	}
 	return 0;
 }
@@ -208,7 +203,7 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	close(dev.fd);
 	unlink(d->device_file);
 	if (r < 0)
-		snprintf(err, errlen, "serving the vtpm_proxy device failed");
+		return set_error(err, errlen, "serving the vtpm_proxy device failed");
 	return r;
 }
 
@@ -241,7 +236,7 @@ static int run_socket(struct daemon *d, char *err, size_t errlen)
 	notify_ready(status);
 	r = socket_transport_run(d->sock, d->svc, d->stop_fd);
 	if (r < 0)
-		snprintf(err, errlen, "the socket transport failed");
+		return set_error(err, errlen, "the socket transport failed");
 	return r;
 }
 

@@ -29,19 +29,16 @@ static int create_persistent(struct ek_info *ek, char *err, size_t errlen)
 	rc = engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen);
 	if (rc != TPM2_RC_SUCCESS || tpm_parse_create_primary(rsp, rlen, &transient, ek->pub,
 							     sizeof(ek->pub), &ek->publen) < 0) {
-		snprintf(err, errlen, "creating the %s EK failed (0x%x)", ek_type_name(ek->type),
-			 rc);
-		return -1;
+		return set_error(err, errlen, "creating the %s EK failed (0x%x)",
+				 ek_type_name(ek->type), rc);
 	}
 	len = tpm_build_evict_control(cmd, sizeof(cmd), transient, ek->handle);
 	rc = engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen);
 	len = tpm_build_flush_context(cmd, sizeof(cmd), transient);
 	engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen);
-	if (rc != TPM2_RC_SUCCESS) {
-		snprintf(err, errlen, "making the EK persistent at 0x%08x failed (0x%x)",
-			 ek->handle, rc);
-		return -1;
-	}
+	if (rc != TPM2_RC_SUCCESS)
+		return set_error(err, errlen, "making the EK persistent at 0x%08x failed (0x%x)",
+			         ek->handle, rc);
 	log_info("created the %s EK (TCG default template) at persistent handle 0x%08x",
 		 ek_type_name(ek->type), ek->handle);
 	return 0;
@@ -54,9 +51,7 @@ int ek_provision(enum ek_type type, struct ek_info *ek, char *err, size_t errlen
 	ek->handle = ek_persistent_handle(type);
 	if (read_persistent(ek) < 0 && create_persistent(ek, err, errlen) < 0)
 		return -1;
-	if (hash_digest(hash_alg_by_name("sha256"), ek->pub, ek->publen, ek->sha256) < 0) {
-		snprintf(err, errlen, "cannot hash the EK");
-		return -1;
-	}
+	if (hash_digest(hash_alg_by_name("sha256"), ek->pub, ek->publen, ek->sha256) < 0)
+		return set_error(err, errlen, "cannot hash the EK");
 	return 0;
 }

@@ -171,11 +171,10 @@ static int lib_init(char *err, size_t errlen)
 		res = TPMLIB_RegisterCallbacks(&callbacks);
 	if (res == TPM_SUCCESS)
 		res = TPMLIB_MainInit();
-	if (res != TPM_SUCCESS) {
-		snprintf(err, errlen, "libtpms could not initialize the TPM from %s (result 0x%x)",
-			 nvstore_dir(engine_store), res);
-		return -1;
-	}
+	if (res != TPM_SUCCESS)
+		return set_error(err, errlen,
+				 "libtpms could not initialize the TPM from %s (result 0x%x)",
+				 nvstore_dir(engine_store), res);
 	engine_is_running = true;
 	return 0;
 }
@@ -235,10 +234,8 @@ static int banks_active(bool *active, char *err, size_t errlen)
 {
 	TPML_PCR_SELECTION sel;
 
-	if (get_pcr_selection(&sel) < 0) {
-		snprintf(err, errlen, "cannot read the TPM's PCR banks");
-		return -1;
-	}
+	if (get_pcr_selection(&sel) < 0)
+		return set_error(err, errlen, "cannot read the TPM's PCR banks");
 	*active = tpm_pcrs_all_active(&sel, wanted_banks, ARRAY_SIZE(wanted_banks));
 	return 0;
 }
@@ -252,11 +249,10 @@ static int allocate_banks(char *err, size_t errlen)
 
 	len = tpm_build_pcr_allocate(cmd, sizeof(cmd), wanted_banks, ARRAY_SIZE(wanted_banks));
 	rc = engine_run_simple(cmd, len, rsp, sizeof(rsp), &rlen);
-	if (rc != TPM2_RC_SUCCESS || tpm_parse_pcr_allocate(rsp, rlen) < 0) {
-		snprintf(err, errlen, "TPM2_PCR_Allocate of sha1,sha256,sha384,sha512 failed (0x%x)",
-			 rc);
-		return -1;
-	}
+	if (rc != TPM2_RC_SUCCESS || tpm_parse_pcr_allocate(rsp, rlen) < 0)
+		return set_error(err, errlen,
+				 "TPM2_PCR_Allocate of sha1,sha256,sha384,sha512 failed (0x%x)",
+				 rc);
 	send_su(false, TPM2_SU_CLEAR);
 	TPMLIB_Terminate();
 	engine_is_running = false;
@@ -267,10 +263,8 @@ static int startup_clear(char *err, size_t errlen)
 {
 	uint32_t rc = send_su(true, TPM2_SU_CLEAR);
 
-	if (rc != TPM2_RC_SUCCESS) {
-		snprintf(err, errlen, "TPM2_Startup(CLEAR) failed with 0x%x", rc);
-		return -1;
-	}
+	if (rc != TPM2_RC_SUCCESS)
+		return set_error(err, errlen, "TPM2_Startup(CLEAR) failed with 0x%x", rc);
 	return 0;
 }
 

@@ -238,8 +238,8 @@ int ima_bridge_start(struct ima_bridge **out, const struct ima_bridge_config *cf
 	b->path = strdup(cfg->list_path ? cfg->list_path : IMA_DEFAULT_LIST);
 	b->fd = b->path ? open(b->path, O_RDONLY | O_CLOEXEC) : -1;
 	if (b->fd < 0) {
-		snprintf(err, errlen, "IMA bridge: cannot open %s: %s", b->path ? b->path : "",
-			 strerror(errno));
+		set_error(err, errlen, "IMA bridge: cannot open %s: %s", b->path ? b->path : "",
+			  strerror(errno));
 		ima_bridge_stop(b);
 		return -1;
 	}
@@ -248,7 +248,7 @@ int ima_bridge_start(struct ima_bridge **out, const struct ima_bridge_config *cf
 	service_run_hook(svc);
 	log_info("IMA bridge: following %s (%lu entries applied)", b->path, b->applied);
 	if (b->stop_fd < 0 || pthread_create(&b->thread, NULL, follow, b) != 0) {
-		snprintf(err, errlen, "IMA bridge: cannot start its thread");
+		set_error(err, errlen, "IMA bridge: cannot start its thread");
 		ima_bridge_stop(b);
 		return -1;
 	}

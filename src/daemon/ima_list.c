@@ -30,11 +30,9 @@ static long ima_template_data_len(const uint8_t *p, size_t avail, char *err, siz
 	if (avail < 24)
 		return 0;
 	n = load_le32(p + 20);
-	if (n > IMA_EVENT_NAME_LEN_MAX) {
-		snprintf(err, errlen, "'ima' template name of %u bytes (max %d)", n,
-			 IMA_EVENT_NAME_LEN_MAX);
-		return -1;
-	}
+	if (n > IMA_EVENT_NAME_LEN_MAX)
+		return set_error(err, errlen, "'ima' template name of %u bytes (max %d)", n,
+			         IMA_EVENT_NAME_LEN_MAX);
 	return avail < 24 + (size_t)n ? 0 : 24 + (long)n;
 }
 
@@ -49,19 +47,15 @@ long ima_entry_parse(const uint8_t *buf, size_t len, struct ima_entry *e, char *
 	e->pcr = load_le32(buf);
 	memcpy(e->sha1, buf + 4, 20);
 	name_len = load_le32(buf + 24);
-	if (e->pcr > 23 || name_len == 0 || name_len > IMA_NAME_MAX) {
-		snprintf(err, errlen, "bad entry header (PCR %u, template name length %zu)",
-			 e->pcr, name_len);
-		return -1;
-	}
+	if (e->pcr > 23 || name_len == 0 || name_len > IMA_NAME_MAX)
+		return set_error(err, errlen, "bad entry header (PCR %u, template name length %zu)",
+			         e->pcr, name_len);
 	if (len < off + name_len)
 		return 0;
 	memcpy(e->name, buf + off, name_len);
 	e->name[name_len] = '\0';
-	if (strlen(e->name) != name_len) {
-		snprintf(err, errlen, "template name contains a NUL byte");
-		return -1;
-	}
+	if (strlen(e->name) != name_len)
+		return set_error(err, errlen, "template name contains a NUL byte");
 	off += name_len;
 	if (is_ima_template(e)) {
 		data_len = ima_template_data_len(buf + off, len - off, err, errlen);
@@ -70,10 +64,8 @@ long ima_entry_parse(const uint8_t *buf, size_t len, struct ima_entry *e, char *
 			return 0;
 		data_len = load_le32(buf + off);
 		off += 4;
-		if (data_len == 0 || data_len > IMA_MAX_TEMPLATE_DATA) {
-			snprintf(err, errlen, "template data of %ld bytes", data_len);
-			return -1;
-		}
+		if (data_len == 0 || data_len > IMA_MAX_TEMPLATE_DATA)
+			return set_error(err, errlen, "template data of %ld bytes", data_len);
 		if (len < off + (size_t)data_len)
 			return 0;
 	}
@@ -105,11 +97,9 @@ static int check_fields(const struct ima_entry *e, char *err, size_t errlen)
 	while (off < e->data_len) {
 		uint32_t flen;
 
-		if (e->data_len - off < 4 || (flen = load_le32(e->data + off)) > e->data_len - off - 4) {
-			snprintf(err, errlen, "template '%s': field at offset %zu overruns its data",
-				 e->name, off);
-			return -1;
-		}
+		if (e->data_len - off < 4 || (flen = load_le32(e->data + off)) > e->data_len - off - 4)
+			return set_error(err, errlen, "template '%s': field at offset %zu overruns its data",
+				         e->name, off);
 		off += 4 + flen;
 	}
 	return 0;

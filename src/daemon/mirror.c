@@ -49,22 +49,17 @@ static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size
 	uint8_t digest[HASH_MAX_SIZE], next[HASH_MAX_SIZE];
 	int r;
 
-	if (m->failed) {
-		snprintf(why, whylen, "the mirror already failed; restart the daemon");
-		return -1;
-	}
+	if (m->failed)
+		return set_error(why, whylen, "the mirror already failed; restart the daemon");
 	m->failed = true; /* until this record is fully mirrored */
 	memcpy(next, l->expected, l->alg->size);
 	if (hash_digest(l->alg, line, len, digest) < 0 ||
 	    hash_extend(l->alg, next, digest, l->alg->size) < 0) {
-		snprintf(why, whylen, "cannot hash a record for RTMR%u", idx);
-		return -1;
+		return set_error(why, whylen, "cannot hash a record for RTMR%u", idx);
 	}
 	r = evlog_append(l->fd, line, len);
-	if (r < 0) {
-		snprintf(why, whylen, "cannot append to %s: %s", l->path, strerror(-r));
-		return -1;
-	}
+	if (r < 0)
+		return set_error(why, whylen, "cannot append to %s: %s", l->path, strerror(-r));
 	m->stats.records++;
 	if (m->serving && m->crash_after > 0 && ++m->served_appends >= m->crash_after) {
 		log_warn("test hook VTPM_RTMR_TEST_CRASH_AFTER_APPEND: killing the daemon between "
@@ -72,12 +67,11 @@ static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size
 		raise(SIGKILL);
 	}
 	r = rtmr_backend_extend_known(m->backend, idx, digest, l->expected, next);
-	if (r < 0) {
-		snprintf(why, whylen, "extending RTMR%u through %s failed: %s (the record is in "
-			 "%s; a restart rolls it forward)", idx, rtmr_backend_name(m->backend),
-			 strerror(-r), l->path);
-		return -1;
-	}
+	if (r < 0)
+		return set_error(why, whylen,
+				 "extending RTMR%u through %s failed: %s (the record is in "
+				 "%s; a restart rolls it forward)",
+				 idx, rtmr_backend_name(m->backend), strerror(-r), l->path);
 	memcpy(l->expected, next, l->alg->size);
 	m->failed = false;
 	return 0;
@@ -91,16 +85,14 @@ static int check_sync(struct mirror *m, unsigned idx, char *why, size_t whylen)
 	char line[EVLOG_MAX_LINE + 1];
 	int r = rtmr_backend_read(m->backend, idx, cur), len;
 
-	if (r < 0) {
-		snprintf(why, whylen, "reading RTMR%u failed: %s", idx, strerror(-r));
-		return -1;
-	}
+	if (r < 0)
+		return set_error(why, whylen, "reading RTMR%u failed: %s", idx, strerror(-r));
 	if (memcmp(cur, l->expected, l->alg->size) == 0)
 		return 0;
 	log_warn("RTMR%u was extended by someone else: writing a SYNC record", idx);
 	len = evlog_fmt_sync(line, sizeof(line), l->alg, cur);
 	if (len < 0)
-		return -1;
+		return set_error(why, whylen, "cannot format a SYNC record for RTMR%u", idx);
 	/* the SYNC record is extended onto the value found */
 	memcpy(l->expected, cur, l->alg->size);
 	m->stats.syncs++;
@@ -121,13 +113,11 @@ static int start_new_log(struct mirror *m, unsigned idx, char *err, size_t errle
 	char line[EVLOG_MAX_LINE + 1];
 	int r = rtmr_backend_read(m->backend, idx, l->expected), len;
 
-	if (r < 0) {
-		snprintf(err, errlen, "reading RTMR%u failed: %s", idx, strerror(-r));
-		return -1;
-	}
+	if (r < 0)
+		return set_error(err, errlen, "reading RTMR%u failed: %s", idx, strerror(-r));
 	len = evlog_fmt_init(line, sizeof(line), l->alg, l->expected);
 	if (len < 0)
-		return -1;
+		return set_error(err, errlen, "cannot format the INIT record for RTMR%u", idx);
 	log_info("starting event log %s", l->path);
 	return log_and_extend(m, idx, line, (size_t)len, err, errlen);
 }
@@ -141,10 +131,8 @@ static int reconcile(struct mirror *m, unsigned idx, const struct evlog_replay *
 	uint8_t cur[HASH_MAX_SIZE];
 	int r = rtmr_backend_read(m->backend, idx, cur);
 
-	if (r < 0) {
-		snprintf(err, errlen, "reading RTMR%u failed: %s", idx, strerror(-r));
-		return -1;
-	}
+	if (r < 0)
+		return set_error(err, errlen, "reading RTMR%u failed: %s", idx, strerror(-r));
 	memcpy(l->expected, rp->rtmr, l->alg->size);
 	if (memcmp(cur, rp->rtmr, l->alg->size) == 0) {
 		log_info("continuing event log %s (%zu records)", l->path, rp->records);
@@ -152,11 +140,9 @@ static int reconcile(struct mirror *m, unsigned idx, const struct evlog_replay *
 	}
 	if (rp->records >= 1 && memcmp(cur, rp->rtmr_before_last, l->alg->size) == 0) {
 		r = rtmr_backend_extend(m->backend, idx, rp->last_digest);
-		if (r < 0) {
-			snprintf(err, errlen, "rolling forward RTMR%u failed: %s", idx,
-				 strerror(-r));
-			return -1;
-		}
+		if (r < 0)
+			return set_error(err, errlen, "rolling forward RTMR%u failed: %s", idx,
+				         strerror(-r));
 		m->stats.roll_forwards++;
 		log_warn("RTMR%u lacked the last record of %s (interrupted extend): rolled forward",
 			 idx, l->path);
@@ -191,10 +177,8 @@ static int drop_partial_record(struct mirror_log *l, const char *text, size_t *l
 
 	log_warn("%s ends with %zu bytes of an incomplete record (an append failed before): "
 		 "removing them: '%.*s'", l->path, *len - keep, (int)(*len - keep), text + keep);
-	if (ftruncate(l->fd, (off_t)keep) < 0) {
-		snprintf(err, errlen, "cannot truncate %s: %s", l->path, strerror(errno));
-		return -1;
-	}
+	if (ftruncate(l->fd, (off_t)keep) < 0)
+		return set_error(err, errlen, "cannot truncate %s: %s", l->path, strerror(errno));
 	*len = keep;
 	return 0;
 }
@@ -209,25 +193,22 @@ static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, cha
 	int r;
 
 	l->alg = rtmr_backend_alg(m->backend, idx);
-	if (!l->alg) {
-		snprintf(err, errlen, "the map uses RTMR%u but backend %s has no such register", idx,
-			 rtmr_backend_name(m->backend));
-		return -1;
-	}
+	if (!l->alg)
+		return set_error(err, errlen,
+				 "the map uses RTMR%u but backend %s has no such register", idx,
+				 rtmr_backend_name(m->backend));
 	l->path = runtime_path(runtime_dir, runtime_log_name(idx, name));
 	if (!l->path)
 		return set_error(err, errlen, "out of memory");
 	l->fd = open(l->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (l->fd < 0) {
-		snprintf(err, errlen, "cannot open event log %s: %s", l->path, strerror(errno));
-		return -1;
-	}
+	if (l->fd < 0)
+		return set_error(err, errlen, "cannot open event log %s: %s", l->path,
+				 strerror(errno));
 	l->used = true;
 	r = read_file_all(l->path, &text, &len, 256u << 20);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read event log %s: %s", l->path, strerror(-r));
-		return -1;
-	}
+	if (r < 0)
+		return set_error(err, errlen, "cannot read event log %s: %s", l->path,
+				 strerror(-r));
 	if (len > 0 && text[len - 1] != '\n' && drop_partial_record(l, text, &len, err, errlen) < 0)
 		return -1;
 	if (len == 0)
@@ -241,10 +222,8 @@ int mirror_open(struct mirror **out, const struct rtmr_map *map, struct rtmr_bac
 	struct mirror *m = calloc(1, sizeof(*m));
 	const char *crash = getenv("VTPM_RTMR_TEST_CRASH_AFTER_APPEND");
 
-	if (!m) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!m)
+		return set_error(err, errlen, "out of memory");
 	m->map = *map;
 	m->backend = backend;
 	m->crash_after = crash ? atol(crash) : 0;
@@ -302,7 +281,9 @@ int mirror_new_instance(struct mirror *m, char *err, size_t errlen)
 	if (!m)
 		return 0;
 	len = evlog_fmt_startup_clear(line, sizeof(line));
-	return len < 0 ? -1 : for_each_log(m, line, (size_t)len, err, errlen);
+	if (len < 0)
+		return set_error(err, errlen, "cannot format a startup record");
+	return for_each_log(m, line, (size_t)len, err, errlen);
 }
 
 int mirror_record_ek(struct mirror *m, const uint8_t sha256[32], char *err, size_t errlen)
@@ -313,7 +294,9 @@ int mirror_record_ek(struct mirror *m, const uint8_t sha256[32], char *err, size
 	if (!m)
 		return 0;
 	len = evlog_fmt_ek(line, sizeof(line), sha256);
-	return len < 0 ? -1 : for_each_log(m, line, (size_t)len, err, errlen);
+	if (len < 0)
+		return set_error(err, errlen, "cannot format the EK record");
+	return for_each_log(m, line, (size_t)len, err, errlen);
 }
 
 int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirror_op *op)
@@ -355,7 +338,9 @@ static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change 
 			dup |= d[j].alg->tpm_alg == ha->hashAlg;
 		if ((!ha || dup) && n > 0) {
 			len = evlog_fmt_extend(line, sizeof(line), chg->pcr, d, n);
-			if (len < 0 || write_record(m, idx, line, (size_t)len, why, whylen) < 0)
+			if (len < 0)
+				return set_error(why, whylen, "cannot format an extend record");
+			if (write_record(m, idx, line, (size_t)len, why, whylen) < 0)
 				return -1;
 			n = 0;
 		}
@@ -381,13 +366,13 @@ static int startup_state(struct mirror *m, char *why, size_t whylen)
 
 		if (idx < 0)
 			continue;
-		if (pcr_initial_byte(pcr) != 0) {
-			snprintf(why, whylen, "Startup(STATE) re-initialized mirrored PCR %u to all "
-				 "0xFF, which the event log cannot record", pcr);
-			return -1;
-		}
+		if (pcr_initial_byte(pcr) != 0)
+			return set_error(why, whylen, "Startup(STATE) re-initialized mirrored PCR %u "
+					 "to all 0xFF, which the event log cannot record", pcr);
 		len = evlog_fmt_reset(line, sizeof(line), pcr);
-		if (len < 0 || write_record(m, (unsigned)idx, line, (size_t)len, why, whylen) < 0)
+		if (len < 0)
+			return set_error(why, whylen, "cannot format a reset record");
+		if (write_record(m, (unsigned)idx, line, (size_t)len, why, whylen) < 0)
 			return -1;
 	}
 	return 0;
@@ -404,11 +389,9 @@ int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, si
 	r = pcr_rsp_apply(rsp, rlen, &op->chg);
 	if (r == 0)
 		return 0; /* the TPM refused: no PCR changed */
-	if (r < 0) {
-		snprintf(why, whylen, "unparseable response to a %s command",
-			 pcr_change_kind_name(op->chg.kind));
-		return -1;
-	}
+	if (r < 0)
+		return set_error(why, whylen, "unparseable response to a %s command",
+			         pcr_change_kind_name(op->chg.kind));
 	if (op->chg.kind == PCR_CHANGE_STARTUP_CLEAR)
 		return mirror_new_instance(m, why, whylen);
 	if (op->chg.kind == PCR_CHANGE_STARTUP_STATE)
@@ -419,7 +402,7 @@ int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, si
 	if (op->chg.kind == PCR_CHANGE_RESET) {
 		len = evlog_fmt_reset(line, sizeof(line), op->chg.pcr);
 		if (len < 0)
-			return -1;
+			return set_error(why, whylen, "cannot format a reset record");
 		return write_record(m, (unsigned)idx, line, (size_t)len, why, whylen);
 	}
 	return write_extend(m, (unsigned)idx, &op->chg, banks, why, whylen);

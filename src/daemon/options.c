@@ -112,10 +112,8 @@ static int set_string(char **dst, const char *val)
 
 static int set_path(char **dst, const char *val, const char *what, char *err, size_t errlen)
 {
-	if (!*val) {
-		snprintf(err, errlen, "%s must not be empty", what);
-		return -1;
-	}
+	if (!*val)
+		return set_error(err, errlen, "%s must not be empty", what);
 	return set_string(dst, val);
 }
 
@@ -135,8 +133,8 @@ static int apply_number(int id, const char *val, unsigned *dst, char *err, size_
 	unsigned long v;
 
 	if (parse_uint(val, min, max, &v) < 0)
-		return set_error(err, errlen, "invalid %s '%s' (%lu..%lu%s)", long_opts[id].name, val,
-				 min, max, id == OPT_PORT ? "; control uses port+1" : "");
+		return set_error(err, errlen, "invalid %s '%s' (%lu..%lu%s)", long_opts[id].name,
+				 val, min, max, id == OPT_PORT ? "; control uses port+1" : "");
 	*dst = (unsigned)v;
 	return 0;
 }
@@ -211,21 +209,17 @@ int options_parse_args(struct daemon_options *o, int argc, char **argv, char *er
 			o->version = true;
 			continue;
 		}
-		if (c == '?' || c == ':') {
-			snprintf(err, errlen, "unknown option or missing value: %s (see --help)",
-				 argv[optind - 1]);
-			return -1;
-		}
-		if (apply(o, c, optarg, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "--%s: %s", long_opts[c].name, why);
-			return -1;
-		}
+		if (c == '?' || c == ':')
+			return set_error(err, errlen,
+					 "unknown option or missing value: %s (see --help)",
+					 argv[optind - 1]);
+		if (apply(o, c, optarg, why, sizeof(why)) < 0)
+			return set_error(err, errlen, "--%s: %s", long_opts[c].name, why);
 		o->set_on_cmdline |= 1UL << c;
 	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
-		return -1;
-	}
+	if (optind < argc)
+		return set_error(err, errlen, "unexpected argument '%s' (see --help)",
+				 argv[optind]);
 	return 0;
 }
 
@@ -259,18 +253,14 @@ static int config_line(struct daemon_options *o, char *line, char *why, size_t w
 	if (!*line || *line == '#')
 		return 0;
 	eq = strchr(line, '=');
-	if (!eq) {
-		snprintf(why, whylen, "expected 'key = value'");
-		return -1;
-	}
+	if (!eq)
+		return set_error(why, whylen, "expected 'key = value'");
 	*eq = '\0';
 	key = trim(line);
 	val = trim(eq + 1);
 	id = key_id(key);
-	if (id < 0) {
-		snprintf(why, whylen, "unknown key '%s'", key);
-		return -1;
-	}
+	if (id < 0)
+		return set_error(why, whylen, "unknown key '%s'", key);
 	if (o->set_on_cmdline & (1UL << id))
 		return 0;
 	return apply(o, id, val, why, whylen);
@@ -284,20 +274,16 @@ int options_parse_config(struct daemon_options *o, const char *text, const char 
 	unsigned lineno = 0;
 	char why[256];
 
-	if (!copy) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!copy)
+		return set_error(err, errlen, "out of memory");
 	/* strtok_r would skip empty lines and miscount: walk the lines by hand. */
 	for (line = copy; line; line = save) {
 		save = strchr(line, '\n');
 		if (save)
 			*save++ = '\0';
 		lineno++;
-		if (config_line(o, line, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s:%u: %s", source, lineno, why);
-			return -1;
-		}
+		if (config_line(o, line, why, sizeof(why)) < 0)
+			return set_error(err, errlen, "%s:%u: %s", source, lineno, why);
 	}
 	return 0;
 }
@@ -316,10 +302,8 @@ int options_load(struct daemon_options *o, int argc, char **argv, char *err, siz
 	r = read_file_all(path, &text, NULL, 1 << 20);
 	if (r == -ENOENT && !o->config)
 		return 0; /* no config file: defaults and command line */
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(-r));
-		return -1;
-	}
+	if (r < 0)
+		return set_error(err, errlen, "cannot read config file %s: %s", path, strerror(-r));
 	return options_parse_config(o, text, path, err, errlen);
 }
 

@@ -272,12 +272,9 @@ int rtmr_map_load(const char *path, struct rtmr_map *m, char *err, size_t errlen
 	int r;
 
 	r = read_file_all(path, &text, &len, MAP_FILE_MAX);
-	if (r < 0) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path,
+	if (r < 0)
+		return set_error(err, errlen, "%s: %s", path,
 				 r == -EFBIG ? "map file too large" : strerror(-r));
-		return -1;
-	}
 	return rtmr_map_parse(text, len, path, m, err, errlen);
 }
 

@@ -58,17 +58,13 @@ static int add_log(struct tool_logs *logs, const char *path, char *err, size_t e
 	struct tool_log *l;
 	int r;
 
-	if (logs->n == TOOL_MAX_LOGS) {
-		snprintf(err, errlen, "too many logs (at most %d)", TOOL_MAX_LOGS);
-		return -1;
-	}
+	if (logs->n == TOOL_MAX_LOGS)
+		return set_error(err, errlen, "too many logs (at most %d)", TOOL_MAX_LOGS);
 	l = &logs->log[logs->n];
 	memset(l, 0, sizeof(*l));
 	r = read_file_all(path, &l->text, &l->len, 256u << 20);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-r));
-		return -1;
-	}
+	if (r < 0)
+		return set_error(err, errlen, "cannot read %s: %s", path, strerror(-r));
 	l->path = strdup(path);
 	l->rtmr = rtmr_of_name(path);
 	l->alg = alg_of_text(l->text, l->len);
@@ -94,10 +90,8 @@ int tool_logs_load(struct tool_logs *logs, const char *runtime_dir, char **files
 		if (access(path, F_OK) == 0 && add_log(logs, path, err, errlen) < 0)
 			return -1;
 	}
-	if (logs->n == 0) {
-		snprintf(err, errlen, "no event logs (rtmr<N>.log) in %s", runtime_dir);
-		return -1;
-	}
+	if (logs->n == 0)
+		return set_error(err, errlen, "no event logs (rtmr<N>.log) in %s", runtime_dir);
 	return 0;
 }
 

@@ -49,23 +49,22 @@ static int listen_tcp(const char *addr, unsigned port, char *err, size_t errlen)
 
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	r = getaddrinfo(addr, portstr, &hints, &res);
-	if (r != 0) {
-		snprintf(err, errlen, "cannot resolve bind address '%s': %s", addr, gai_strerror(r));
-		return -1;
-	}
+	if (r != 0)
+		return set_error(err, errlen, "cannot resolve bind address '%s': %s", addr,
+				 gai_strerror(r));
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
+		set_error(err, errlen, "socket: %s", strerror(errno));
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 16) < 0) {
 		if (errno == EADDRINUSE)
-			snprintf(err, errlen, "port %u on %s is already in use (another vtpm-rtmrd "
-				 "or swtpm?); choose another with --port", port, addr);
+			set_error(err, errlen, "port %u on %s is already in use (another vtpm-rtmrd "
+				  "or swtpm?); choose another with --port", port, addr);
 		else
-			snprintf(err, errlen, "cannot listen on %s port %u: %s", addr, port,
-				 strerror(errno));
+			set_error(err, errlen, "cannot listen on %s port %u: %s", addr, port,
+				  strerror(errno));
 		close(fd);
 		fd = -1;
 		goto out;
@@ -83,10 +82,9 @@ static int claim_unix_path(const struct sockaddr_un *sa, char *err, size_t errle
 
 	if (access(sa->sun_path, F_OK) != 0)
 		return 0;
-	if (probe >= 0 && connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0) {
-		snprintf(err, errlen, "UNIX socket %s is in use by another server", sa->sun_path);
-		return -1;
-	}
+	if (probe >= 0 && connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return set_error(err, errlen, "UNIX socket %s is in use by another server",
+				 sa->sun_path);
 	unlink(sa->sun_path);
 	return 0;
 }
@@ -96,16 +94,14 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "UNIX socket path too long: %s", path);
-		return -1;
-	}
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return set_error(err, errlen, "UNIX socket path too long: %s", path);
 	strcpy(sa.sun_path, path);
 	if (claim_unix_path(&sa, err, errlen) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-		snprintf(err, errlen, "cannot listen on UNIX socket %s: %s", path, strerror(errno));
+		set_error(err, errlen, "cannot listen on UNIX socket %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -120,18 +116,14 @@ static int open_unix(struct socket_transport *t, const char *path, char *err, si
 {
 	_cleanup_free_ char *ctrl = NULL;
 
-	if (asprintf(&ctrl, "%s.ctrl", path) < 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (asprintf(&ctrl, "%s.ctrl", path) < 0)
+		return set_error(err, errlen, "out of memory");
 	t->listen.data = listen_unix(path, err, errlen);
 	if (t->listen.data < 0)
 		return -1;
 	t->unix_path = strdup(path);
-	if (!t->unix_path) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!t->unix_path)
+		return set_error(err, errlen, "out of memory");
 	t->listen.ctrl = listen_unix(ctrl, err, errlen);
 	if (t->listen.ctrl < 0)
 		return -1;
@@ -145,10 +137,9 @@ static int open_tcp(struct socket_transport *t, const struct socket_transport_co
 {
 	const char *addr = cfg->bind_addr ? cfg->bind_addr : "127.0.0.1";
 
-	if (cfg->port == 0 || cfg->port > 65534) {
-		snprintf(err, errlen, "invalid port %u (1..65534; control uses port+1)", cfg->port);
-		return -1;
-	}
+	if (cfg->port == 0 || cfg->port > 65534)
+		return set_error(err, errlen, "invalid port %u (1..65534; control uses port+1)",
+				 cfg->port);
 	t->listen.data = listen_tcp(addr, cfg->port, err, errlen);
 	if (t->listen.data < 0)
 		return -1;
@@ -165,10 +156,8 @@ int socket_transport_open(const struct socket_transport_config *cfg,
 	struct socket_transport *t = calloc(1, sizeof(*t));
 	int r;
 
-	if (!t) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!t)
+		return set_error(err, errlen, "out of memory");
 	t->listen.data = t->listen.ctrl = -1;
 	conn_table_init(&t->conns);
 	r = cfg->unix_path ? open_unix(t, cfg->unix_path, err, errlen) :

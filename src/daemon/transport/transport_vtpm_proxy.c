@@ -24,23 +24,18 @@ int vtpm_proxy_create(const char *vtpmx, struct vtpm_proxy_dev *dev, char *err, 
 	if (!vtpmx)
 		vtpmx = VTPMX_PATH;
 	fd = open(vtpmx, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			snprintf(err, errlen, "%s does not exist: load the kernel module "
+	if (fd < 0 && errno == ENOENT)
+		return set_error(err, errlen, "%s does not exist: load the kernel module "
 				 "(modprobe tpm_vtpm_proxy) or use --transport socket", vtpmx);
-		else
-			snprintf(err, errlen, "cannot open %s: %s%s", vtpmx, strerror(errno),
+	if (fd < 0)
+		return set_error(err, errlen, "cannot open %s: %s%s", vtpmx, strerror(errno),
 				 errno == EACCES ? " (run as root)" : "");
-		return -1;
-	}
 	if (ioctl(fd, VTPM_PROXY_IOC_NEW_DEV, &nd) < 0) {
 		if (errno == EPERM)
-			snprintf(err, errlen, "VTPM_PROXY_IOC_NEW_DEV on %s: permission denied "
-				 "(creating a TPM device needs CAP_SYS_ADMIN)", vtpmx);
-		else
-			snprintf(err, errlen, "VTPM_PROXY_IOC_NEW_DEV on %s failed: %s", vtpmx,
+			return set_error(err, errlen, "VTPM_PROXY_IOC_NEW_DEV on %s: permission "
+					 "denied (creating a TPM device needs CAP_SYS_ADMIN)", vtpmx);
+		return set_error(err, errlen, "VTPM_PROXY_IOC_NEW_DEV on %s failed: %s", vtpmx,
 				 strerror(errno));
-		return -1;
 	}
 	dev->fd = (int)nd.fd;
 	dev->tpm_num = nd.tpm_num;
