@@ -7,7 +7,6 @@
 #include "tpm_cmds/tpm_frame.h"
 #include "tpm_cmds/tpm_marshal.h"
 
-
 size_t tpm_build_get_pcrs(uint8_t *out, size_t cap)
 {
 	size_t off = 0;
@@ -20,14 +19,14 @@ size_t tpm_build_get_pcrs(uint8_t *out, size_t cap)
 	return tpm_marshal_finish(out, cap, off);
 }
 
+/* A success response of a command without handles: *off at its parameters. */
 static int response_body(const uint8_t *rsp, size_t len, size_t *off)
 {
-	struct tpm_header hdr;
+	uint16_t tag;
 
-	if (tpm_header_parse(rsp, len, &hdr) < 0 || hdr.code != TPM2_RC_SUCCESS || hdr.size != len)
+	if (tpm_unmarshal_response(rsp, len, off, &tag) < 0)
 		return -1;
-	*off = TPM_HEADER_SIZE;
-	if (hdr.tag == TPM2_ST_SESSIONS) {
+	if (tag == TPM2_ST_SESSIONS) {
 		uint32_t param_size;
 
 		if (Tss2_MU_UINT32_Unmarshal(rsp, len, off, &param_size))

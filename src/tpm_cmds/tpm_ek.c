@@ -104,18 +104,6 @@ size_t tpm_build_create_primary_ek(uint8_t *out, size_t cap, enum ek_type t)
 	return tpm_marshal_finish(out, cap, off);
 }
 
-/* Check a success response and position off after its header (and handle area). */
-static int response_start(const uint8_t *rsp, size_t len, size_t *off)
-{
-	struct tpm_header hdr;
-
-	if (tpm_header_parse(rsp, len, &hdr) < 0 || hdr.code != TPM2_RC_SUCCESS ||
-	    hdr.size != len)
-		return -1;
-	*off = TPM_HEADER_SIZE;
-	return 0;
-}
-
 /* Copy the TPMT_PUBLIC of a TPM2B_PUBLIC at *off verbatim, after checking it unmarshals. */
 static int take_public(const uint8_t *rsp, size_t len, size_t *off, uint8_t *pub, size_t cap,
 		       size_t *publen)
@@ -138,7 +126,7 @@ int tpm_parse_create_primary(const uint8_t *rsp, size_t len, uint32_t *handle, u
 	uint32_t param_size;
 	size_t off;
 
-	if (response_start(rsp, len, &off) < 0 ||
+	if (tpm_unmarshal_response(rsp, len, &off, NULL) < 0 ||
 	    Tss2_MU_UINT32_Unmarshal(rsp, len, &off, handle) ||
 	    Tss2_MU_UINT32_Unmarshal(rsp, len, &off, &param_size))
 		return -1;
@@ -178,7 +166,7 @@ int tpm_parse_read_public(const uint8_t *rsp, size_t len, uint8_t *pub, size_t c
 {
 	size_t off;
 
-	if (response_start(rsp, len, &off) < 0)
+	if (tpm_unmarshal_response(rsp, len, &off, NULL) < 0)
 		return -1;
 	return take_public(rsp, len, &off, pub, cap, publen);
 }

@@ -13,4 +13,8 @@ size_t tpm_marshal_finish(uint8_t *out, size_t cap, size_t len);
 /* An authorization area with one empty password session. 0 or -1. */
 int tpm_marshal_pw_auth(uint8_t *out, size_t cap, size_t *off);
 
+/* A whole success response (size field = len, response code 0): *off after its header, where
+ * the handle area (if any) starts. *tag (may be NULL) gets the tag. 0 or -1. */
+int tpm_unmarshal_response(const uint8_t *rsp, size_t len, size_t *off, uint16_t *tag);
+
 #endif

@@ -31,14 +31,10 @@
 
 #define SHA384_LEN 48
 #define LINE_MAX_TEST 1024
-#define ALG_SHA1 0x0004
-#define ALG_SHA256 0x000b
-#define ALG_SHA384 0x000c
-#define ALG_SHA512 0x000d
-#define CC_PCR_EXTEND 0x182
-#define CC_PCR_RESET 0x13d
 
-static const struct pcr_banks all_banks = { 4, { ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512 } };
+static const struct pcr_banks all_banks = {
+	4, { TPM2_ALG_SHA1, TPM2_ALG_SHA256, TPM2_ALG_SHA384, TPM2_ALG_SHA512 }
+};
 
 /* ---- fixture ---------------------------------------------------------------------------- */
 
@@ -403,7 +399,7 @@ static size_t put_head(uint8_t *buf, uint32_t cc, uint32_t pcr)
 
 static size_t build_extend(uint8_t *buf, uint32_t pcr, const struct dig *d, size_t n)
 {
-	size_t off = put_head(buf, CC_PCR_EXTEND, pcr);
+	size_t off = put_head(buf, TPM2_CC_PCR_Extend, pcr);
 
 	off += put32(buf + off, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
@@ -417,7 +413,7 @@ static size_t build_extend(uint8_t *buf, uint32_t pcr, const struct dig *d, size
 
 static size_t build_reset(uint8_t *buf, uint32_t pcr)
 {
-	size_t off = put_head(buf, CC_PCR_RESET, pcr);
+	size_t off = put_head(buf, TPM2_CC_PCR_Reset, pcr);
 
 	put32(buf + 2, (uint32_t)off);
 	return off;
@@ -460,8 +456,8 @@ static void extend_ok(struct fx *f, uint32_t pcr, const struct dig *d, size_t n)
 	commit_ok(f, cmd, len, rsp_ok_sess, sizeof(rsp_ok_sess));
 }
 
-static const struct dig d256 = { ALG_SHA256, 32, 0x11 };
-static const struct dig d384 = { ALG_SHA384, 48, 0x22 };
+static const struct dig d256 = { TPM2_ALG_SHA256, 32, 0x11 };
+static const struct dig d384 = { TPM2_ALG_SHA384, 48, 0x22 };
 
 /* "vtpm extend <pcr> sha256/<hex> sha384/<hex>" for d256, d384 */
 static void extend_line_256_384(char *out, unsigned pcr)
@@ -662,7 +658,7 @@ static void test_extend_unmapped_inactive(void **state)
 
 static void test_extend_inactive_bank_dropped(void **state)
 {
-	static const struct pcr_banks only256 = { 1, { ALG_SHA256 } };
+	static const struct pcr_banks only256 = { 1, { TPM2_ALG_SHA256 } };
 	struct fx *f = *state;
 	const struct dig d[] = { d256, d384 };
 	uint8_t reg[SHA384_LEN], exp[SHA384_LEN];
@@ -707,7 +703,7 @@ static void extend_dup_lines(char (*lines)[LINE_MAX_TEST], const struct dig *a,
 static void test_extend_same_bank_twice(void **state)
 {
 	struct fx *f = *state;
-	const struct dig a = { ALG_SHA256, 32, 0x31 }, b = { ALG_SHA256, 32, 0x77 };
+	const struct dig a = { TPM2_ALG_SHA256, 32, 0x31 }, b = { TPM2_ALG_SHA256, 32, 0x77 };
 	const struct dig d[] = { a, b };
 	char lines[2][LINE_MAX_TEST], init[LINE_MAX_TEST], *text, want[4 * LINE_MAX_TEST];
 	uint8_t reg[SHA384_LEN], exp[SHA384_LEN] = { 0 };
@@ -731,7 +727,7 @@ static void test_extend_same_bank_twice(void **state)
 static void test_extend_dup_splits_runs(void **state)
 {
 	struct fx *f = *state;
-	const struct dig b = { ALG_SHA256, 32, 0x77 };
+	const struct dig b = { TPM2_ALG_SHA256, 32, 0x77 };
 	const struct dig d[] = { d256, d384, b };
 	char lines[2][LINE_MAX_TEST], hb[65];
 	uint8_t reg[SHA384_LEN], exp[SHA384_LEN];

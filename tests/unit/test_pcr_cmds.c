@@ -29,10 +29,6 @@
 #define OFF_SIZE 2    /* header: tag u16, size u32, code u32 */
 #define OFF_HANDLE 10 /* first handle of a command; parameterSize of a response */
 
-#define ALG_SHA1 0x0004
-#define ALG_SHA256 0x000b
-#define ALG_SHA384 0x000c
-#define ALG_SHA512 0x000d
 
 /* ---- captured frames ---------------------------------------------------------------- */
 
@@ -482,13 +478,13 @@ static void classify_ok(const uint8_t *frame, size_t n, enum pcr_change_kind kin
 static const char *evp_name(uint16_t alg)
 {
 	switch (alg) {
-	case ALG_SHA1:
+	case TPM2_ALG_SHA1:
 		return "SHA1";
-	case ALG_SHA256:
+	case TPM2_ALG_SHA256:
 		return "SHA256";
-	case ALG_SHA384:
+	case TPM2_ALG_SHA384:
 		return "SHA384";
-	case ALG_SHA512:
+	case TPM2_ALG_SHA512:
 		return "SHA512";
 	}
 	fail_msg("no OpenSSL name for alg 0x%04x", alg);
@@ -516,7 +512,7 @@ static void assert_digest_str(const TPMT_HA *ha, uint16_t alg, const char *text)
 /* The four banks a PCR_Event/EventSequenceComplete response of libtpms lists, in order. */
 static void assert_four_banks(const TPML_DIGEST_VALUES *d, const void *data, size_t len)
 {
-	static const uint16_t algs[] = { ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512 };
+	static const uint16_t algs[] = { TPM2_ALG_SHA1, TPM2_ALG_SHA256, TPM2_ALG_SHA384, TPM2_ALG_SHA512 };
 
 	assert_int_equal(d->count, ARRAY_SIZE(algs));
 	for (size_t i = 0; i < ARRAY_SIZE(algs); i++)
@@ -532,11 +528,11 @@ static void test_extend_one_bank(void **state)
 	(void)state;
 	classify_ok(extend_1bank_cmd, sizeof(extend_1bank_cmd), PCR_CHANGE_EXTEND, 16, &chg);
 	assert_int_equal(chg.digests.count, 1);
-	assert_digest_str(&chg.digests.digests[0], ALG_SHA256, "vtpm-rtmr one bank");
+	assert_digest_str(&chg.digests.digests[0], TPM2_ALG_SHA256, "vtpm-rtmr one bank");
 	assert_int_equal(apply(extend_pw_rsp, sizeof(extend_pw_rsp), &chg), 1);
 	/* The response of an extend leaves the command's digests alone. */
 	assert_int_equal(chg.digests.count, 1);
-	assert_digest_str(&chg.digests.digests[0], ALG_SHA256, "vtpm-rtmr one bank");
+	assert_digest_str(&chg.digests.digests[0], TPM2_ALG_SHA256, "vtpm-rtmr one bank");
 }
 
 static void test_extend_three_banks(void **state)
@@ -546,9 +542,9 @@ static void test_extend_three_banks(void **state)
 	(void)state;
 	classify_ok(extend_3banks_cmd, sizeof(extend_3banks_cmd), PCR_CHANGE_EXTEND, 8, &chg);
 	assert_int_equal(chg.digests.count, 3);
-	assert_digest_str(&chg.digests.digests[0], ALG_SHA1, "vtpm-rtmr sha1 bank");
-	assert_digest_str(&chg.digests.digests[1], ALG_SHA256, "vtpm-rtmr sha256 bank");
-	assert_digest_str(&chg.digests.digests[2], ALG_SHA384, "vtpm-rtmr sha384 bank");
+	assert_digest_str(&chg.digests.digests[0], TPM2_ALG_SHA1, "vtpm-rtmr sha1 bank");
+	assert_digest_str(&chg.digests.digests[1], TPM2_ALG_SHA256, "vtpm-rtmr sha256 bank");
+	assert_digest_str(&chg.digests.digests[2], TPM2_ALG_SHA384, "vtpm-rtmr sha384 bank");
 	assert_int_equal(apply(extend_pw_rsp, sizeof(extend_pw_rsp), &chg), 1);
 	assert_int_equal(chg.digests.count, 3);
 }
@@ -560,7 +556,7 @@ static void test_extend_hmac_session(void **state)
 	(void)state;
 	classify_ok(extend_hmac_cmd, sizeof(extend_hmac_cmd), PCR_CHANGE_EXTEND, 16, &chg);
 	assert_int_equal(chg.digests.count, 1);
-	assert_digest_str(&chg.digests.digests[0], ALG_SHA256, "vtpm-rtmr hmac session");
+	assert_digest_str(&chg.digests.digests[0], TPM2_ALG_SHA256, "vtpm-rtmr hmac session");
 	assert_int_equal(apply(extend_hmac_rsp, sizeof(extend_hmac_rsp), &chg), 1);
 }
 
@@ -572,8 +568,8 @@ static void test_extend_kernel_password_session(void **state)
 	classify_ok(kernel_pre610_extend_cmd, sizeof(kernel_pre610_extend_cmd), PCR_CHANGE_EXTEND,
 		    10, &chg);
 	assert_int_equal(chg.digests.count, 2);
-	assert_digest_str(&chg.digests.digests[0], ALG_SHA1, kernel_text);
-	assert_digest_str(&chg.digests.digests[1], ALG_SHA256, kernel_text);
+	assert_digest_str(&chg.digests.digests[0], TPM2_ALG_SHA1, kernel_text);
+	assert_digest_str(&chg.digests.digests[1], TPM2_ALG_SHA256, kernel_text);
 	assert_int_equal(apply(kernel_pre610_extend_rsp, sizeof(kernel_pre610_extend_rsp), &chg),
 			 1);
 }
@@ -606,7 +602,7 @@ static void test_extend_two_sessions(void **state)
 	set_size(f, n);
 	classify_ok(f, n, PCR_CHANGE_EXTEND, 16, &chg);
 	assert_int_equal(chg.digests.count, 1);
-	assert_digest_str(&chg.digests.digests[0], ALG_SHA256, "vtpm-rtmr one bank");
+	assert_digest_str(&chg.digests.digests[0], TPM2_ALG_SHA256, "vtpm-rtmr one bank");
 }
 
 static void test_event(void **state)
@@ -888,23 +884,23 @@ static void test_cmd_digest_count(void **state)
 
 	(void)state;
 	/* 16 (TPM2_NUM_PCR_BANKS) is the most a list may hold... */
-	n = build_extend(f, 16, 16, ALG_SHA1, 20);
+	n = build_extend(f, 16, 16, TPM2_ALG_SHA1, 20);
 	classify_ok(f, n, PCR_CHANGE_EXTEND, 16, &chg);
 	assert_int_equal(chg.digests.count, 16);
-	assert_int_equal(chg.digests.digests[15].hashAlg, ALG_SHA1);
+	assert_int_equal(chg.digests.digests[15].hashAlg, TPM2_ALG_SHA1);
 	assert_int_equal(chg.digests.digests[15].digest.sha1[19], (uint8_t)(0x11 * 16));
 	/* ...17 is refused even when all 17 are there. */
-	assert_malformed_cmd(f, build_extend(f, 17, 17, ALG_SHA1, 20));
-	assert_malformed_cmd(f, build_extend(f, 0xffffffff, 1, ALG_SHA1, 20));
+	assert_malformed_cmd(f, build_extend(f, 17, 17, TPM2_ALG_SHA1, 20));
+	assert_malformed_cmd(f, build_extend(f, 0xffffffff, 1, TPM2_ALG_SHA1, 20));
 	/* More announced than present, fewer announced than present. */
-	assert_malformed_cmd(f, build_extend(f, 2, 1, ALG_SHA256, 32));
-	assert_malformed_cmd(f, build_extend(f, 1, 2, ALG_SHA256, 32));
+	assert_malformed_cmd(f, build_extend(f, 2, 1, TPM2_ALG_SHA256, 32));
+	assert_malformed_cmd(f, build_extend(f, 1, 2, TPM2_ALG_SHA256, 32));
 	/* An empty list is a well-formed extend of nothing. */
-	n = build_extend(f, 0, 0, ALG_SHA1, 20);
+	n = build_extend(f, 0, 0, TPM2_ALG_SHA1, 20);
 	classify_ok(f, n, PCR_CHANGE_EXTEND, 16, &chg);
 	assert_int_equal(chg.digests.count, 0);
 	/* Duplicates are kept, in order (the TPM extends twice). */
-	n = build_extend(f, 2, 2, ALG_SHA256, 32);
+	n = build_extend(f, 2, 2, TPM2_ALG_SHA256, 32);
 	classify_ok(f, n, PCR_CHANGE_EXTEND, 16, &chg);
 	assert_int_equal(chg.digests.count, 2);
 	assert_int_equal(chg.digests.digests[0].digest.sha256[0], 0x11);
@@ -941,10 +937,10 @@ static void test_cmd_digest_cut_short(void **state)
 	(void)state;
 	/* sha256 relabelled sha384: 48 bytes expected, 32 present. */
 	n = load(f, extend_1bank_cmd, sizeof(extend_1bank_cmd));
-	put_be16(f + 31, ALG_SHA384);
+	put_be16(f + 31, TPM2_ALG_SHA384);
 	assert_malformed_cmd(f, n);
 	/* sha256 relabelled sha1: 20 bytes taken, 12 left over. */
-	put_be16(f + 31, ALG_SHA1);
+	put_be16(f + 31, TPM2_ALG_SHA1);
 	assert_malformed_cmd(f, n);
 	/* Last digest of three one byte short. */
 	n = load(f, extend_3banks_cmd, sizeof(extend_3banks_cmd));
