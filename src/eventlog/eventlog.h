@@ -35,6 +35,10 @@ int evlog_fmt_init(char *buf, size_t cap, const struct hash_alg *alg, const uint
 int evlog_fmt_sync(char *buf, size_t cap, const struct hash_alg *alg, const uint8_t *value);
 int evlog_fmt_startup_clear(char *buf, size_t cap);
 int evlog_fmt_ek(char *buf, size_t cap, const uint8_t sha256[32]);
+int evlog_fmt_ak(char *buf, size_t cap, const uint8_t sha256[32]);
+/* "vtpm map 1,7" for the PCRs of mask (bit n = PCR n), "vtpm map none" for 0. */
+int evlog_fmt_map(char *buf, size_t cap, uint32_t pcr_mask);
+int evlog_fmt_restart(char *buf, size_t cap);
 /* The digests are written sorted by TPM_ALG_ID whatever their order in d. */
 int evlog_fmt_extend(char *buf, size_t cap, unsigned pcr, const struct evlog_digest *d, size_t n);
 int evlog_fmt_reset(char *buf, size_t cap, unsigned pcr);
@@ -56,12 +60,16 @@ enum evlog_kind {
 	EVLOG_RESET,
 	EVLOG_OTHER,
 	EVLOG_COMMENT, /* not a record: evlog_replay_line() reports comments so */
+	EVLOG_MAP,     /* vtpm map <pcr>[,<pcr>...] | none */
+	EVLOG_AK,      /* vtpm ak <alg>/<hex> */
+	EVLOG_RESTART, /* vtpm restart */
 };
 
 struct evlog_record {
 	enum evlog_kind kind;
 	unsigned pcr; /* EXTEND, RESET */
-	size_t ndigests; /* EXTEND (sorted by TPM_ALG_ID); EK (one) */
+	uint32_t pcr_mask; /* MAP: bit n = PCR n */
+	size_t ndigests; /* EXTEND (sorted by TPM_ALG_ID); EK, AK (one) */
 	struct evlog_digest digests[EVLOG_MAX_DIGESTS];
 	const struct hash_alg *alg; /* INIT, SYNC */
 	uint8_t value[HASH_MAX_SIZE];
@@ -92,6 +100,14 @@ struct evlog_pcr_bank {
 	uint8_t value[EVLOG_PCRS][HASH_MAX_SIZE];
 };
 
+/* The identity a `vtpm startup clear` or `vtpm restart` is followed by. */
+struct evlog_group {
+	size_t record;         /* the number of its startup/restart record; 0: no group */
+	uint32_t map;          /* the PCRs mirrored into this log from here on */
+	struct evlog_digest ek; /* the digest of the EK's TPMT_PUBLIC */
+	struct evlog_digest ak; /* the digest of the AK's TPMT_PUBLIC */
+};
+
 struct evlog_replay {
 	const struct hash_alg *alg; /* the RTMR's hash */
 	uint8_t rtmr[HASH_MAX_SIZE]; /* register value after the records seen so far */
@@ -101,6 +117,17 @@ struct evlog_replay {
 	size_t records; /* records replayed (comments not counted) */
 	size_t sync_records;
 	uint32_t pcrs_named; /* bit per PCR named by a vtpm extend or reset record */
+	/*
+	 * The group rule (DESIGN.md): right after `vtpm startup clear` and `vtpm restart` come
+	 * `vtpm map`, `vtpm ek` and `vtpm ak`, in that order and nothing between (a SYNC aside:
+	 * the log keeper writes it when it must); they appear nowhere else. The replay does not
+	 * refuse a log that breaks it (the verifier does): it notes the first record that does.
+	 */
+	struct evlog_group group;  /* the last complete group */
+	struct evlog_group open;   /* the group being read */
+	unsigned group_step;       /* 0: none open; 1, 2, 3: map, ek, ak next */
+	size_t group_error;        /* the first record that breaks the rule; 0: none */
+	const char *group_error_what;
 	/* banks[i] is for hash_alg_all()[i] (TPM_ALG_ID order); used once an extend names it. */
 	struct evlog_pcr_bank banks[EVLOG_BANKS];
 	/*

@@ -104,14 +104,53 @@ int evlog_fmt_startup_clear(char *buf, size_t cap)
 	return sb_end(&b);
 }
 
-int evlog_fmt_ek(char *buf, size_t cap, const uint8_t sha256[32])
+static int fmt_key(char *buf, size_t cap, const char *word, const uint8_t sha256[32])
 {
 	struct sbuf b = sb_new(buf, cap);
 
 	if (!sha256)
 		return -1;
-	sb_str(&b, "vtpm ek ");
+	sb_str(&b, word);
 	sb_digest(&b, hash_alg_by_name("sha256"), sha256);
+	return sb_end(&b);
+}
+
+int evlog_fmt_ek(char *buf, size_t cap, const uint8_t sha256[32])
+{
+	return fmt_key(buf, cap, "vtpm ek ", sha256);
+}
+
+int evlog_fmt_ak(char *buf, size_t cap, const uint8_t sha256[32])
+{
+	return fmt_key(buf, cap, "vtpm ak ", sha256);
+}
+
+int evlog_fmt_map(char *buf, size_t cap, uint32_t pcr_mask)
+{
+	struct sbuf b = sb_new(buf, cap);
+	bool first = true;
+
+	if (pcr_mask >> EVLOG_PCRS)
+		return -1;
+	sb_str(&b, "vtpm map ");
+	if (!pcr_mask)
+		sb_str(&b, "none");
+	for (unsigned pcr = 0; pcr < EVLOG_PCRS; pcr++) {
+		if (!(pcr_mask & (1u << pcr)))
+			continue;
+		if (!first)
+			sb_put(&b, ",", 1);
+		sb_uint(&b, pcr);
+		first = false;
+	}
+	return sb_end(&b);
+}
+
+int evlog_fmt_restart(char *buf, size_t cap)
+{
+	struct sbuf b = sb_new(buf, cap);
+
+	sb_str(&b, "vtpm restart");
 	return sb_end(&b);
 }
 
@@ -287,6 +326,32 @@ static int parse_pcr(const char *w, size_t n, unsigned *pcr, char *err, size_t e
 	return 0;
 }
 
+/* "none", or PCR indices ascending, comma-separated, each once. */
+static int parse_pcr_list(const char *w, size_t n, uint32_t *mask, char *err, size_t errlen)
+{
+	size_t start = 0;
+	int last = -1;
+
+	*mask = 0;
+	if (n == 4 && memcmp(w, "none", 4) == 0)
+		return 0;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned pcr;
+
+		if (i < n && w[i] != ',')
+			continue;
+		if (parse_pcr(w + start, i - start, &pcr, err, errlen) < 0)
+			return -1;
+		if ((int)pcr <= last)
+			return set_error(err, errlen, "PCR list not ascending or PCR %u given twice",
+					 pcr);
+		*mask |= 1u << pcr;
+		last = (int)pcr;
+		start = i + 1;
+	}
+	return 0;
+}
+
 /* INIT <alg>/<hex>, SYNC <alg>/<hex> */
 static int parse_regval(const struct words *ws, struct evlog_record *rec, char *err,
 			size_t errlen)
@@ -335,12 +400,25 @@ static int parse_vtpm(const struct words *ws, struct evlog_record *rec, char *er
 			return set_error(err, errlen, "malformed vtpm startup record");
 		return 0;
 	}
-	if (word_is(ws, 1, "ek")) {
-		rec->kind = EVLOG_EK;
+	if (word_is(ws, 1, "ek") || word_is(ws, 1, "ak")) {
+		rec->kind = word_is(ws, 1, "ek") ? EVLOG_EK : EVLOG_AK;
 		if (ws->count != 3)
-			return set_error(err, errlen, "vtpm ek record needs exactly one <alg>/<hex>");
+			return set_error(err, errlen, "vtpm %s record needs exactly one <alg>/<hex>",
+					 rec->kind == EVLOG_EK ? "ek" : "ak");
 		rec->ndigests = 1;
 		return parse_digest(ws->w[2], ws->n[2], &rec->digests[0], err, errlen);
+	}
+	if (word_is(ws, 1, "map")) {
+		rec->kind = EVLOG_MAP;
+		if (ws->count != 3)
+			return set_error(err, errlen, "vtpm map record needs one PCR list");
+		return parse_pcr_list(ws->w[2], ws->n[2], &rec->pcr_mask, err, errlen);
+	}
+	if (word_is(ws, 1, "restart")) {
+		rec->kind = EVLOG_RESTART;
+		if (ws->count != 2)
+			return set_error(err, errlen, "malformed vtpm restart record");
+		return 0;
 	}
 	if (word_is(ws, 1, "extend")) {
 		rec->kind = EVLOG_EXTEND;

@@ -122,6 +122,57 @@ static int check_order(const struct evlog_replay *r, const struct evlog_record *
 	return 0;
 }
 
+static void group_broken(struct evlog_replay *r, const char *what)
+{
+	if (!r->group_error) {
+		r->group_error = r->records;
+		r->group_error_what = what;
+	}
+	r->group_step = 0;
+}
+
+/* The group rule, for the record just counted (r->records). */
+static void track_group(struct evlog_replay *r, const struct evlog_record *rec)
+{
+	static const enum evlog_kind next[] = { 0, EVLOG_MAP, EVLOG_EK, EVLOG_AK };
+
+	switch (rec->kind) {
+	case EVLOG_STARTUP_CLEAR:
+	case EVLOG_RESTART:
+		if (r->group_step)
+			group_broken(r, "a group not finished before the next startup or restart");
+		r->open = (struct evlog_group){ .record = r->records };
+		r->group_step = 1;
+		return;
+	case EVLOG_MAP:
+	case EVLOG_EK:
+	case EVLOG_AK:
+		if (!r->group_step || rec->kind != next[r->group_step]) {
+			group_broken(r, "a vtpm map, ek or ak record out of its place after "
+				     "startup or restart");
+			return;
+		}
+		if (rec->kind == EVLOG_MAP)
+			r->open.map = rec->pcr_mask;
+		else if (rec->kind == EVLOG_EK)
+			r->open.ek = rec->digests[0];
+		else
+			r->open.ak = rec->digests[0];
+		if (++r->group_step == ARRAY_SIZE(next)) {
+			r->group = r->open;
+			r->group_step = 0;
+		}
+		return;
+	case EVLOG_SYNC:
+		return;
+	default:
+		if (r->group_step)
+			group_broken(r, "a record inside the map, ek, ak group after startup or "
+				     "restart");
+		return;
+	}
+}
+
 static void commit(struct evlog_replay *r, const struct evlog_record *rec, const uint8_t *before,
 		   const uint8_t *after, const uint8_t *digest)
 {
@@ -136,6 +187,7 @@ static void commit(struct evlog_replay *r, const struct evlog_record *rec, const
 		r->sync_records++;
 	if (rec->kind == EVLOG_EXTEND || rec->kind == EVLOG_RESET)
 		r->pcrs_named |= 1u << rec->pcr;
+	track_group(r, rec);
 }
 
 int evlog_replay_line(struct evlog_replay *r, const char *line, size_t len,

@@ -57,6 +57,19 @@ static void check_canonical(const char *line, size_t len, const struct evlog_rec
 		FUZZ_CHECK(rec->pcr < EVLOG_PCRS);
 		n = evlog_fmt_reset(buf, sizeof(buf), rec->pcr);
 		break;
+	case EVLOG_AK:
+		FUZZ_CHECK(rec->ndigests == 1 && rec->digests[0].alg);
+		if (rec->digests[0].alg != hash_alg_by_name("sha256"))
+			return;
+		n = evlog_fmt_ak(buf, sizeof(buf), rec->digests[0].d);
+		break;
+	case EVLOG_MAP:
+		FUZZ_CHECK(rec->pcr_mask >> EVLOG_PCRS == 0);
+		n = evlog_fmt_map(buf, sizeof(buf), rec->pcr_mask);
+		break;
+	case EVLOG_RESTART:
+		n = evlog_fmt_restart(buf, sizeof(buf));
+		break;
 	case EVLOG_OTHER:
 	case EVLOG_COMMENT:
 		return;

@@ -326,6 +326,111 @@ static void test_parse_roundtrip(void **state)
 	assert_int_equal(rec.kind, EVLOG_STARTUP_CLEAR);
 }
 
+/* vtpm map, vtpm ak, vtpm restart: built, parsed back, and strict. */
+static void test_identity_records(void **state)
+{
+	static const char *const bad[] = {
+		"vtpm map", "vtpm map 7,1", "vtpm map 1,1", "vtpm map 01", "vtpm map 24",
+		"vtpm map 1,,7", "vtpm map ,1", "vtpm map 1,", "vtpm map none,1", "vtpm map 1 7",
+		"vtpm map NONE", "vtpm map 1-7", "vtpm ak", "vtpm ak sha256/00",
+		"vtpm restart now", "vtpm Restart",
+	};
+	struct evlog_record rec;
+	uint8_t v[32];
+	char buf[256], err[256];
+	int n;
+
+	(void)state;
+	memset(v, 0x5a, sizeof(v));
+	n = evlog_fmt_map(buf, sizeof(buf), 1u << 0 | 1u << 1 | 1u << 7 | 1u << 23);
+	assert_string_equal(buf, "vtpm map 0,1,7,23");
+	assert_int_equal(evlog_parse_record(buf, (size_t)n, &rec, err, sizeof(err)), 0);
+	assert_int_equal(rec.kind, EVLOG_MAP);
+	assert_int_equal(rec.pcr_mask, 1u << 0 | 1u << 1 | 1u << 7 | 1u << 23);
+	n = evlog_fmt_map(buf, sizeof(buf), 0);
+	assert_string_equal(buf, "vtpm map none");
+	assert_int_equal(evlog_parse_record(buf, (size_t)n, &rec, err, sizeof(err)), 0);
+	assert_int_equal(rec.pcr_mask, 0);
+	assert_int_equal(evlog_fmt_map(buf, sizeof(buf), 1u << 24), -1);
+	n = evlog_fmt_ak(buf, sizeof(buf), v);
+	assert_int_equal(evlog_parse_record(buf, (size_t)n, &rec, err, sizeof(err)), 0);
+	assert_int_equal(rec.kind, EVLOG_AK);
+	assert_memory_equal(rec.digests[0].d, v, 32);
+	n = evlog_fmt_restart(buf, sizeof(buf));
+	assert_string_equal(buf, "vtpm restart");
+	assert_int_equal(evlog_parse_record(buf, (size_t)n, &rec, err, sizeof(err)), 0);
+	assert_int_equal(rec.kind, EVLOG_RESTART);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (evlog_parse_record(bad[i], strlen(bad[i]), &rec, err, sizeof(err)) != -1)
+			fail_msg("accepted '%s'", bad[i]);
+}
+
+/* Replays "INIT zero" + the lines given (joined by LF), and returns the replay. */
+static void replay_lines_of(struct evlog_replay *r, const char *const *lines, size_t n)
+{
+	char text[8192], err[256];
+	size_t len;
+
+	len = (size_t)snprintf(text, sizeof(text), "INIT sha384/%096d\n", 0);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s\n", lines[i]);
+	evlog_replay_init(r, alg("sha384"));
+	if (evlog_replay_text(r, text, len, "t.log", NULL, NULL, err, sizeof(err)) != 0)
+		fail_msg("replay: %s", err);
+}
+
+#define GROUP_EK "vtpm ek sha256/1111111111111111111111111111111111111111111111111111111111111111"
+#define GROUP_AK "vtpm ak sha256/2222222222222222222222222222222222222222222222222222222222222222"
+#define GROUP_AK2 "vtpm ak sha256/3333333333333333333333333333333333333333333333333333333333333333"
+#define LINES(...) (const char *const[]){ __VA_ARGS__ }, \
+	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
+
+/* The group rule: tracked by the replay, never a replay error. */
+static void test_group_rule(void **state)
+{
+	char sync[128];
+	struct evlog_replay r;
+
+	(void)state;
+	replay_lines_of(&r, LINES("vtpm startup clear", "vtpm map 8,9", GROUP_EK, GROUP_AK,
+				  "vtpm reset 16", "vtpm restart", "vtpm map 8", GROUP_EK, GROUP_AK2));
+	assert_int_equal(r.group_error, 0);
+	assert_int_equal(r.group.record, 7); /* INIT is record 1, the restart 7 */
+	assert_int_equal(r.group.map, 1u << 8);
+	assert_int_equal(r.group.ak.d[0], 0x33);
+	assert_ptr_equal(r.group.ek.alg, alg("sha256"));
+	/* a SYNC inside a group (the keeper had to write one) does not break it */
+	snprintf(sync, sizeof(sync), "SYNC sha384/%096d", 7);
+	replay_lines_of(&r, LINES("vtpm startup clear", sync, "vtpm map 8", GROUP_EK, GROUP_AK));
+	assert_int_equal(r.group_error, 0);
+	assert_int_equal(r.group.record, 2);
+	/* each way to break it: the first offending record is named */
+	replay_lines_of(&r, LINES("vtpm startup clear", GROUP_EK, "vtpm map 8", GROUP_AK));
+	assert_int_equal(r.group_error, 3);
+	assert_int_equal(r.group.record, 0);
+	replay_lines_of(&r, LINES("vtpm startup clear", "vtpm map 8", GROUP_EK,
+				  "vtpm extend 8 sha1/" "0000000000000000000000000000000000000000",
+				  GROUP_AK));
+	assert_int_equal(r.group_error, 5);
+	replay_lines_of(&r, LINES("vtpm startup clear", "vtpm map 8", GROUP_EK, GROUP_AK,
+				  GROUP_AK2));
+	assert_int_equal(r.group_error, 6);
+	assert_int_equal(r.group.ak.d[0], 0x22); /* the stray record did not replace it */
+	replay_lines_of(&r, LINES("vtpm map 8"));
+	assert_int_equal(r.group_error, 2);
+	replay_lines_of(&r, LINES("vtpm startup clear", "vtpm map 8", "vtpm restart",
+				  "vtpm map 8", GROUP_EK, GROUP_AK));
+	assert_int_equal(r.group_error, 4);
+	replay_lines_of(&r, LINES("vtpm startup clear", "vtpm map 8", GROUP_EK,
+				  "other domain record", GROUP_AK));
+	assert_int_equal(r.group_error, 5);
+	/* an unfinished group at the end is no error (the log is still being written) */
+	replay_lines_of(&r, LINES("vtpm startup clear", "vtpm map 8"));
+	assert_int_equal(r.group_error, 0);
+	assert_int_equal(r.group_step, 2);
+	assert_int_equal(r.group.record, 0);
+}
+
 static void test_parse_other_domains(void **state)
 {
 	static const char *const ok[] = {
@@ -994,6 +1099,8 @@ int main(void)
 		cmocka_unit_test(test_fmt_every_byte_and_pcr),
 		cmocka_unit_test(test_hash_against_evp),
 		cmocka_unit_test(test_parse_roundtrip),
+		cmocka_unit_test(test_identity_records),
+		cmocka_unit_test(test_group_rule),
 		cmocka_unit_test(test_parse_other_domains),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_parse_sync_lower_is_other),
