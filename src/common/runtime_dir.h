@@ -4,7 +4,8 @@
  * names of the files in it, for the daemon that writes them and the tool that reads them.
  * Names are relative to the runtime directory.
  *
- *	device                  "/dev/tpmN /dev/tpmrmN" of the running instance
+ *	device                  "/dev/tpmN /dev/tpmrmN" of the running instance (vtpm_proxy)
+ *	tcti                    "swtpm:host=H,port=P" or "swtpm:path=P" (the socket transport)
  *	rtmr<N>.log             the event log of RTMR N
  *	ek.tpmt                 TPMT_PUBLIC of the EK bound in attestation
  *	ak.tpmt                 TPMT_PUBLIC of the daemon's attestation key
@@ -20,6 +21,7 @@
 #define RUNTIME_DIR_DEFAULT "/run/vtpm-rtmr"
 
 #define RUNTIME_DEVICE "device"
+#define RUNTIME_TCTI "tcti"
 #define RUNTIME_EK_PUBLIC "ek.tpmt"
 #define RUNTIME_AK_PUBLIC "ak.tpmt"
 #define RUNTIME_QUOTE_PROVIDER "quote-provider"

@@ -225,6 +225,23 @@ static int open_socket(struct daemon *d, char *err, size_t errlen)
 	return socket_transport_open(&cfg, &d->sock, err, errlen);
 }
 
+/* The socket transport's address, in <runtime-dir>/tcti for `vtpm-rtmr attest`. */
+static void publish_tcti(struct daemon *d, bool on)
+{
+	_cleanup_free_ char *path = runtime_path(d->runtime_dir, RUNTIME_TCTI);
+	const char *tcti = socket_transport_tcti(d->sock);
+	int r = 0;
+
+	if (!path)
+		return;
+	if (on)
+		r = write_file_atomic(path, tcti, strlen(tcti), 0644);
+	else
+		unlink(path);
+	if (r < 0)
+		log_warn("cannot write %s: %s", path, strerror(-r));
+}
+
 static int run_socket(struct daemon *d, char *err, size_t errlen)
 {
 	char status[400];
@@ -232,9 +249,11 @@ static int run_socket(struct daemon *d, char *err, size_t errlen)
 
 	snprintf(status, sizeof(status), "serving TPM2TOOLS_TCTI=%s",
 		 socket_transport_tcti(d->sock));
+	publish_tcti(d, true);
 	log_info("%s", status);
 	notify_ready(status);
 	r = socket_transport_run(d->sock, d->svc, d->stop_fd);
+	publish_tcti(d, false);
 	if (r < 0)
 		return set_error(err, errlen, "the socket transport failed");
 	return r;
