@@ -37,7 +37,8 @@ FUZZ_CFLAGS  = $(FUZZ_LIB_CFLAGS) -Werror -Itests/fuzz
 # is missing here.
 FUZZ_LIB_SRCS := $(addprefix src/common/,hash_alg.c log.c util.c) \
 		$(addprefix src/eventlog/,eventlog_export.c eventlog_record.c eventlog_replay.c \
-		bytebuf.c cel_tlv.c tcg2_parse.c tcg2_replay.c tcg2_show.c tcg2_write.c) \
+		bytebuf.c ccel_export.c cel_tlv.c cel_tlv_export.c export_walk.c tcg2_export.c \
+		tcg2_parse.c tcg2_replay.c tcg2_show.c tcg2_write.c) \
 		$(addprefix src/daemon/,ek.c engine.c ima_bridge.c ima_list.c mirror.c nvstore.c \
 		options.c service.c service_ctrl.c tpm_setup.c) \
 		$(addprefix src/daemon/transport/,ctrl_channel.c) \
