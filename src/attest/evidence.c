@@ -127,7 +127,7 @@ static const char *get_string(json_object *o, const char *key, char *err, size_t
 	json_object *v;
 
 	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string)) {
-		snprintf(err, errlen, "evidence: field '%s' missing or not a string", key);
+		set_error(err, errlen, "evidence: field '%s' missing or not a string", key);
 		return NULL;
 	}
 	return json_object_get_string(v);
@@ -140,11 +140,9 @@ static int get_hex(json_object *o, const char *key, uint8_t *out, size_t cap, si
 
 	if (!s)
 		return -1;
-	if (hex_decode(s, strlen(s), out, cap, len) < 0) {
-		snprintf(err, errlen, "evidence: field '%s' is not hex of at most %zu bytes", key,
-			 cap);
-		return -1;
-	}
+	if (hex_decode(s, strlen(s), out, cap, len) < 0)
+		return set_error(err, errlen,
+				 "evidence: field '%s' is not hex of at most %zu bytes", key, cap);
 	return 0;
 }
 
@@ -155,10 +153,8 @@ static int get_b64(json_object *o, const char *key, uint8_t **out, size_t *len, 
 
 	if (!s)
 		return -1;
-	if (base64_decode(s, out, len) < 0) {
-		snprintf(err, errlen, "evidence: field '%s' is not base64", key);
-		return -1;
-	}
+	if (base64_decode(s, out, len) < 0)
+		return set_error(err, errlen, "evidence: field '%s' is not base64", key);
 	return 0;
 }
 
@@ -169,19 +165,16 @@ static int get_log(json_object *l, struct evidence_log *out, char *err, size_t e
 	int32_t rtmr;
 
 	if (!json_object_object_get_ex(l, "rtmr", &v) || !json_object_is_type(v, json_type_int) ||
-	    (rtmr = json_object_get_int(v)) < 0 || rtmr > 7) {
-		snprintf(err, errlen, "evidence: a log's 'rtmr' is missing or out of range");
-		return -1;
-	}
+	    (rtmr = json_object_get_int(v)) < 0 || rtmr > 7)
+		return set_error(err, errlen,
+				 "evidence: a log's 'rtmr' is missing or out of range");
 	alg = get_string(l, "hashAlg", err, errlen);
 	text = alg ? get_string(l, "log", err, errlen) : NULL;
 	if (!text)
 		return -1;
 	out->alg = hash_alg_by_name(alg);
-	if (!out->alg) {
-		snprintf(err, errlen, "evidence: unknown log hashAlg '%s'", alg);
-		return -1;
-	}
+	if (!out->alg)
+		return set_error(err, errlen, "evidence: unknown log hashAlg '%s'", alg);
 	out->rtmr = (unsigned)rtmr;
 	out->len = (size_t)json_object_get_string_len(json_object_object_get(l, "log"));
 	out->text = malloc(out->len + 1);
@@ -197,15 +190,11 @@ static int get_logs(json_object *o, struct evidence *e, char *err, size_t errlen
 	size_t n;
 
 	if (!json_object_object_get_ex(o, "logs", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
-		snprintf(err, errlen, "evidence: field 'logs' missing or not an array");
-		return -1;
-	}
+	    !json_object_is_type(arr, json_type_array))
+		return set_error(err, errlen, "evidence: field 'logs' missing or not an array");
 	n = json_object_array_length(arr);
-	if (n > EVIDENCE_MAX_LOGS) {
-		snprintf(err, errlen, "evidence: too many logs (%zu)", n);
-		return -1;
-	}
+	if (n > EVIDENCE_MAX_LOGS)
+		return set_error(err, errlen, "evidence: too many logs (%zu)", n);
 	for (size_t i = 0; i < n; i++) {
 		if (get_log(json_object_array_get_idx(arr, i), &e->logs[i], err, errlen) < 0)
 			return -1;
@@ -221,10 +210,8 @@ static int copy_string(json_object *o, const char *key, char *dst, size_t cap, c
 
 	if (!s)
 		return -1;
-	if (strlen(s) >= cap) {
-		snprintf(err, errlen, "evidence: field '%s' too long", key);
-		return -1;
-	}
+	if (strlen(s) >= cap)
+		return set_error(err, errlen, "evidence: field '%s' too long", key);
 	strcpy(dst, s);
 	return 0;
 }
@@ -234,10 +221,9 @@ static int parse_fields(json_object *o, struct evidence *e, char *err, size_t er
 	json_object *v;
 	size_t rdlen = 0;
 
-	if (!json_object_object_get_ex(o, "version", &v) || json_object_get_int(v) != 1) {
-		snprintf(err, errlen, "evidence: unsupported or missing 'version' (want 1)");
-		return -1;
-	}
+	if (!json_object_object_get_ex(o, "version", &v) || json_object_get_int(v) != 1)
+		return set_error(err, errlen,
+				 "evidence: unsupported or missing 'version' (want 1)");
 	e->version = 1;
 	if (copy_string(o, "provider", e->provider, sizeof(e->provider), err, errlen) < 0 ||
 	    copy_string(o, "ekType", e->ek_type, sizeof(e->ek_type), err, errlen) < 0 ||
@@ -248,10 +234,8 @@ static int parse_fields(json_object *o, struct evidence *e, char *err, size_t er
 	    get_b64(o, "quote", &e->quote, &e->quote_len, err, errlen) < 0 ||
 	    get_logs(o, e, err, errlen) < 0)
 		return -1;
-	if (rdlen != 64) {
-		snprintf(err, errlen, "evidence: 'reportData' must be 64 bytes");
-		return -1;
-	}
+	if (rdlen != 64)
+		return set_error(err, errlen, "evidence: 'reportData' must be 64 bytes");
 	return 0;
 }
 
@@ -259,20 +243,19 @@ int evidence_from_json(const char *text, struct evidence *e, char *err, size_t e
 {
 	json_tokener *tok = json_tokener_new();
 	json_object *o;
-	int r = -1;
+	int r;
 
 	memset(e, 0, sizeof(*e));
 	if (!tok)
 		return -1;
 	o = json_tokener_parse_ex(tok, text, (int)strlen(text));
-	if (!o || json_tokener_get_error(tok) != json_tokener_success) {
-		snprintf(err, errlen, "evidence: not valid JSON: %s",
-			 json_tokener_error_desc(json_tokener_get_error(tok)));
-	} else if (!json_object_is_type(o, json_type_object)) {
-		snprintf(err, errlen, "evidence: not a JSON object");
-	} else {
+	if (!o || json_tokener_get_error(tok) != json_tokener_success)
+		r = set_error(err, errlen, "evidence: not valid JSON: %s",
+			      json_tokener_error_desc(json_tokener_get_error(tok)));
+	else if (!json_object_is_type(o, json_type_object))
+		r = set_error(err, errlen, "evidence: not a JSON object");
+	else
 		r = parse_fields(o, e, err, errlen);
-	}
 	json_object_put(o);
 	json_tokener_free(tok);
 	if (r < 0)

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,23 +87,21 @@ static bool is_configfs(const char *path)
 	return statfs(path, &sfs) == 0 && sfs.f_type == CONFIGFS_MAGIC;
 }
 
-/* The report directory is absent (e = errno of stat) or not a directory: say why. */
-static void explain_no_report_dir(const char *dir, int e, char *err, size_t errlen)
+/* The report directory is absent (e = errno of stat) or not a directory: say why, -1. */
+static int explain_no_report_dir(const char *dir, int e, char *err, size_t errlen)
 {
 	char root[PATH_MAX];
 
-	if (e == ENOENT && configfs_root_of(dir, root, sizeof(root)) && !is_configfs(root)) {
-		set_error(err, errlen, "%s is not a configfs mount: mount -t configfs none %s", root,
-			root);
-		return;
-	}
+	if (e == ENOENT && configfs_root_of(dir, root, sizeof(root)) && !is_configfs(root))
+		return set_error(err, errlen,
+				 "%s is not a configfs mount: mount -t configfs none %s", root,
+				 root);
 	if (e == ENOENT || e == ENOTDIR)
-		set_error(err, errlen,
-			"no configfs-tsm report interface at %s: the kernel lacks "
-			"CONFIG_TSM_REPORTS or the tsm_report module is not loaded",
-			dir);
-	else
-		set_error(err, errlen, "cannot access %s: %s", dir, strerror(e));
+		return set_error(err, errlen,
+				 "no configfs-tsm report interface at %s: the kernel lacks "
+				 "CONFIG_TSM_REPORTS or the tsm_report module is not loaded",
+				 dir);
+	return set_error(err, errlen, "cannot access %s: %s", dir, strerror(e));
 }
 
 /* 0 if dir is a directory; else -1 with err explaining. */
@@ -112,27 +109,23 @@ static int check_report_dir(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if (stat(dir, &st) < 0) {
-		explain_no_report_dir(dir, errno, err, errlen);
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		explain_no_report_dir(dir, ENOTDIR, err, errlen);
-		return -1;
-	}
+	if (stat(dir, &st) < 0)
+		return explain_no_report_dir(dir, errno, err, errlen);
+	if (!S_ISDIR(st.st_mode))
+		return explain_no_report_dir(dir, ENOTDIR, err, errlen);
 	return 0;
 }
 
-static void explain_mkdir(const char *path, int e, char *err, size_t errlen)
+static int explain_mkdir(const char *path, int e, char *err, size_t errlen)
 {
 	if (e == ENXIO)
-		set_error(err, errlen, "cannot create configfs-tsm entry %s: %s", path,
-			NO_PROVIDER_HINT);
-	else if (e == EACCES || e == EPERM || e == EROFS)
-		set_error(err, errlen, "cannot create configfs-tsm entry %s: %s (run as root)", path,
-			strerror(e));
-	else
-		set_error(err, errlen, "cannot create configfs-tsm entry %s: %s", path, strerror(e));
+		return set_error(err, errlen, "cannot create configfs-tsm entry %s: %s", path,
+				 NO_PROVIDER_HINT);
+	if (e == EACCES || e == EPERM || e == EROFS)
+		return set_error(err, errlen,
+				 "cannot create configfs-tsm entry %s: %s (run as root)", path,
+				 strerror(e));
+	return set_error(err, errlen, "cannot create configfs-tsm entry %s: %s", path, strerror(e));
 }
 
 static int tsm_entry_create(const char *dir, struct tsm_entry *e, char *err, size_t errlen)
@@ -145,10 +138,9 @@ static int tsm_entry_create(const char *dir, struct tsm_entry *e, char *err, siz
 		int n = snprintf(e->path, sizeof(e->path), "%s/vtpm-rtmr.%ld.%lu", dir,
 				 (long)getpid(), c);
 
-		if (n < 0 || (size_t)n >= sizeof(e->path)) {
-			set_error(err, errlen, "configfs-tsm directory path too long: %s", dir);
-			return -1;
-		}
+		if (n < 0 || (size_t)n >= sizeof(e->path))
+			return set_error(err, errlen, "configfs-tsm directory path too long: %s",
+					 dir);
 		if (mkdir(e->path, 0700) == 0) {
 			e->created = true;
 			return 0;
@@ -157,8 +149,7 @@ static int tsm_entry_create(const char *dir, struct tsm_entry *e, char *err, siz
 		if (saved != EEXIST)
 			break;
 	}
-	explain_mkdir(e->path, saved, err, errlen);
-	return -1;
+	return explain_mkdir(e->path, saved, err, errlen);
 }
 
 static int attr_path(const struct tsm_entry *e, const char *attr, char *out, size_t cap)
@@ -175,16 +166,16 @@ static bool is_outblob(const char *path)
 	return n >= 8 && !strcmp(path + n - 8, "/outblob");
 }
 
-/* An attribute could not be opened, read or written; e = errno. */
-static void explain_attr(const char *path, const char *what, int e, char *err, size_t errlen)
+/* An attribute could not be opened, read or written (e = errno): say why, -1. */
+static int explain_attr(const char *path, const char *what, int e, char *err, size_t errlen)
 {
 	if (e == ENOENT)
-		set_error(err, errlen, "%s does not exist: not a configfs-tsm report entry", path);
-	else if (e == ENXIO || e == EOPNOTSUPP || (e == EINVAL && is_outblob(path)))
-		set_error(err, errlen, "cannot %s %s: %s: %s", what, path, strerror(e),
-			NO_PROVIDER_HINT);
-	else
-		set_error(err, errlen, "cannot %s %s: %s", what, path, strerror(e));
+		return set_error(err, errlen, "%s does not exist: not a configfs-tsm report entry",
+				 path);
+	if (e == ENXIO || e == EOPNOTSUPP || (e == EINVAL && is_outblob(path)))
+		return set_error(err, errlen, "cannot %s %s: %s: %s", what, path, strerror(e),
+				 NO_PROVIDER_HINT);
+	return set_error(err, errlen, "cannot %s %s: %s", what, path, strerror(e));
 }
 
 /* One write of the 64 bytes, then close: configfs hands the data to the provider on close. */
@@ -192,35 +183,24 @@ static int write_inblob(const struct tsm_entry *e, const uint8_t data[64], char 
 			size_t errlen)
 {
 	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
 	ssize_t n;
-	int fd;
 
-	if (attr_path(e, "inblob", path, sizeof(path)) < 0) {
-		set_error(err, errlen, "configfs-tsm entry path too long: %s", e->path);
-		return -1;
-	}
+	if (attr_path(e, "inblob", path, sizeof(path)) < 0)
+		return set_error(err, errlen, "configfs-tsm entry path too long: %s", e->path);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		explain_attr(path, "open", errno, err, errlen);
-		return -1;
-	}
+	if (fd < 0)
+		return explain_attr(path, "open", errno, err, errlen);
 	do
 		n = write(fd, data, QUOTE_REPORT_DATA_SIZE);
 	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		explain_attr(path, "write", errno, err, errlen);
-		close(fd);
-		return -1;
-	}
-	if (close(fd) < 0 && errno != EINTR) {
-		explain_attr(path, "write", errno, err, errlen);
-		return -1;
-	}
-	if (n != QUOTE_REPORT_DATA_SIZE) {
-		set_error(err, errlen, "short write to %s: %zd of %d bytes", path, n,
-			QUOTE_REPORT_DATA_SIZE);
-		return -1;
-	}
+	if (n < 0)
+		return explain_attr(path, "write", errno, err, errlen);
+	if (close(take_fd(&fd)) < 0 && errno != EINTR)
+		return explain_attr(path, "write", errno, err, errlen);
+	if (n != QUOTE_REPORT_DATA_SIZE)
+		return set_error(err, errlen, "short write to %s: %zd of %d bytes", path, n,
+				 QUOTE_REPORT_DATA_SIZE);
 	return 0;
 }
 
@@ -231,15 +211,11 @@ static int read_attr(const struct tsm_entry *e, const char *attr, size_t max, ch
 	char path[PATH_MAX];
 	int r;
 
-	if (attr_path(e, attr, path, sizeof(path)) < 0) {
-		set_error(err, errlen, "configfs-tsm entry path too long: %s", e->path);
-		return -1;
-	}
+	if (attr_path(e, attr, path, sizeof(path)) < 0)
+		return set_error(err, errlen, "configfs-tsm entry path too long: %s", e->path);
 	r = read_file_all(path, out, len, max);
-	if (r < 0) {
-		explain_attr(path, "read", -r, err, errlen);
-		return -1;
-	}
+	if (r < 0)
+		return explain_attr(path, "read", -r, err, errlen);
 	return 0;
 }
 
@@ -259,10 +235,9 @@ static int read_generation(const struct tsm_entry *e, unsigned long *gen, char *
 	if (read_attr(e, "generation", TSM_SMALL_ATTR_MAX, &text, &len, err, errlen) < 0)
 		return -1;
 	strip_lf(text, &len);
-	if (parse_uint(text, 0, ULONG_MAX, gen) < 0) {
-		set_error(err, errlen, "%s/generation: not a decimal number: '%.32s'", e->path, text);
-		return -1;
-	}
+	if (parse_uint(text, 0, ULONG_MAX, gen) < 0)
+		return set_error(err, errlen, "%s/generation: not a decimal number: '%.32s'",
+				 e->path, text);
 	return 0;
 }
 
@@ -275,10 +250,8 @@ static int read_provider(const struct tsm_entry *e, char *out, size_t cap, char 
 	if (read_attr(e, "provider", TSM_SMALL_ATTR_MAX, &text, &len, err, errlen) < 0)
 		return -1;
 	strip_lf(text, &len);
-	if (len == 0 || len >= cap || strlen(text) != len) {
-		set_error(err, errlen, "%s/provider: bad provider name", e->path);
-		return -1;
-	}
+	if (len == 0 || len >= cap || strlen(text) != len)
+		return set_error(err, errlen, "%s/provider: bad provider name", e->path);
 	memcpy(out, text, len + 1);
 	return 0;
 }
@@ -291,10 +264,8 @@ static int read_outblob(const struct tsm_entry *e, struct quote_result *r, char 
 
 	if (read_attr(e, "outblob", QUOTE_MAX_SIZE, &blob, &len, err, errlen) < 0)
 		return -1;
-	if (len == 0) {
-		set_error(err, errlen, "%s/outblob is empty", e->path);
-		return -1;
-	}
+	if (len == 0)
+		return set_error(err, errlen, "%s/outblob is empty", e->path);
 	r->quote = (uint8_t *)TAKE_PTR(blob);
 	r->len = len;
 	return 0;
@@ -399,12 +370,11 @@ int quote_get(const struct quote_provider_config *cfg, const uint8_t report_data
 	case QUOTE_PROVIDER_AUTO:
 		if (check_report_dir(dir, why, sizeof(why)) == 0)
 			return quote_configfs(dir, report_data, out, err, errlen);
-		set_error(err, errlen,
-			"no quote provider found: %s; auto never picks the sim provider (NO "
-			"SECURITY): name it explicitly (--quote-provider sim) for development",
-			why);
-		return -1;
+		return set_error(err, errlen,
+				 "no quote provider found: %s; auto never picks the sim provider "
+				 "(NO SECURITY): name it explicitly (--quote-provider sim) for "
+				 "development",
+				 why);
 	}
-	set_error(err, errlen, "unknown quote provider kind %d", (int)cfg->kind);
-	return -1;
+	return set_error(err, errlen, "unknown quote provider kind %d", (int)cfg->kind);
 }

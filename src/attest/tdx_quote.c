@@ -3,8 +3,6 @@
  * (the whole quote, then the signature data, then the certification data). */
 #include "attest/tdx_quote.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -17,17 +15,8 @@ struct cursor {
 	size_t errlen;
 };
 
-static __attribute__((format(printf, 2, 3))) int fail(struct cursor *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (c->err && c->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(c->err, c->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+/* Fail with a message in the cursor's error buffer: set_error's -1. */
+#define fail(c, ...) set_error((c)->err, (c)->errlen, __VA_ARGS__)
 
 /* Take n bytes (what names them); NULL with err set if the region ends first. */
 static const uint8_t *take(struct cursor *c, size_t n, const char *what)

@@ -10,9 +10,12 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "common/openssl_util.h"
+#include "common/util.h"
+
+/* The first failure is the one the detail names. */
 static __attribute__((format(printf, 2, 3))) void failed(struct tdx_quote_checks *ck,
 							   const char *fmt, ...)
 {
@@ -21,7 +24,7 @@ static __attribute__((format(printf, 2, 3))) void failed(struct tdx_quote_checks
 	if (ck->detail[0])
 		return;
 	va_start(ap, fmt);
-	vsnprintf(ck->detail, sizeof(ck->detail), fmt, ap);
+	set_errorv(ck->detail, sizeof(ck->detail), fmt, ap);
 	va_end(ap);
 }
 
@@ -34,47 +37,51 @@ static EVP_PKEY *p256_from_raw(const uint8_t xy[TDX_ECDSA_KEY_SIZE])
 		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt)),
 		OSSL_PARAM_END,
 	};
-	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	EVP_PKEY *pkey = NULL;
+	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *pctx =
+		EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
 
 	memcpy(pt + 1, xy, TDX_ECDSA_KEY_SIZE);
 	if (!pctx || EVP_PKEY_fromdata_init(pctx) <= 0 ||
 	    EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		pkey = NULL;
-	EVP_PKEY_CTX_free(pctx);
-	return pkey;
+		return NULL;
+	return TAKE_PTR(pkey);
 }
 
 /* 1 valid, 0 invalid (or r/s out of range), -1 error. sig is raw big-endian r||s. */
+static int ecdsa_verify(EVP_PKEY *key, const uint8_t *data, size_t len,
+			const uint8_t sig[TDX_ECDSA_SIG_SIZE])
+{
+	_cleanup_(ECDSA_SIG_freep) ECDSA_SIG *es = ECDSA_SIG_new();
+	_cleanup_(BN_freep) BIGNUM *r = BN_bin2bn(sig, 32, NULL);
+	_cleanup_(BN_freep) BIGNUM *s = BN_bin2bn(sig + 32, 32, NULL);
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+	_cleanup_(OPENSSL_freep) unsigned char *der = NULL;
+	int der_len;
+
+	if (!es || !r || !s || !md || !ECDSA_SIG_set0(es, r, s))
+		return -1;
+	TAKE_PTR(r); /* es owns r and s now */
+	TAKE_PTR(s);
+	der_len = i2d_ECDSA_SIG(es, &der);
+	if (der_len <= 0 || EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, key, NULL) <= 0)
+		return -1;
+	return EVP_DigestVerify(md, der, (size_t)der_len, data, len) == 1 ? 1 : 0;
+}
+
+/* ecdsa_verify, leaving OpenSSL's error queue empty. */
 static int ecdsa_verify_raw(EVP_PKEY *key, const uint8_t *data, size_t len,
 			    const uint8_t sig[TDX_ECDSA_SIG_SIZE])
 {
-	ECDSA_SIG *es = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char *der = NULL;
-	int der_len = -1, rc = -1;
+	int rc = ecdsa_verify(key, data, len, sig);
 
-	if (!es || !r || !s || !md || !ECDSA_SIG_set0(es, r, s))
-		goto out;
-	r = s = NULL;  /* owned by es */
-	der_len = i2d_ECDSA_SIG(es, &der);
-	if (der_len <= 0 || EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, key, NULL) <= 0)
-		goto out;
-	rc = EVP_DigestVerify(md, der, (size_t)der_len, data, len) == 1 ? 1 : 0;
-out:
 	ERR_clear_error();
-	OPENSSL_free(der);
-	EVP_MD_CTX_free(md);
-	BN_free(r);
-	BN_free(s);
-	ECDSA_SIG_free(es);
 	return rc;
 }
 
 static int check_quote_sig(const struct tdx_quote *q, struct tdx_quote_checks *ck)
 {
-	EVP_PKEY *key = p256_from_raw(q->attest_key);
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = p256_from_raw(q->attest_key);
 	int rc;
 
 	if (!key) {
@@ -83,7 +90,6 @@ static int check_quote_sig(const struct tdx_quote *q, struct tdx_quote_checks *c
 		return 0;
 	}
 	rc = ecdsa_verify_raw(key, q->signed_data, q->signed_len, q->sig);
-	EVP_PKEY_free(key);
 	ck->quote_sig_ok = rc == 1;
 	if (rc == 0)
 		failed(ck, "quote signature over header and TD report (%zu bytes) does not verify "
@@ -97,14 +103,12 @@ static int check_qe_binding(const struct tdx_quote *q, struct tdx_quote_checks *
 	const uint8_t *rd = q->qe_report + TDX_QE_REPORTDATA;
 	uint8_t want[32];
 	unsigned int n = 0;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-		 EVP_DigestUpdate(md, q->attest_key, TDX_ECDSA_KEY_SIZE) &&
-		 EVP_DigestUpdate(md, q->qe_auth, q->qe_auth_len) &&
-		 EVP_DigestFinal_ex(md, want, &n) && n == sizeof(want);
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
 
-	EVP_MD_CTX_free(md);
-	if (!ok)
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(md, q->attest_key, TDX_ECDSA_KEY_SIZE) ||
+	    !EVP_DigestUpdate(md, q->qe_auth, q->qe_auth_len) ||
+	    !EVP_DigestFinal_ex(md, want, &n) || n != sizeof(want))
 		return -1;
 	ck->qe_binding_ok = !memcmp(rd, want, 32) && !memcmp(rd + 32, zero, 32);
 	if (!ck->qe_binding_ok)
@@ -113,38 +117,33 @@ static int check_qe_binding(const struct tdx_quote *q, struct tdx_quote_checks *
 	return 0;
 }
 
-/* The PEM certificates of the chain, leaf first. Trailing NULs/whitespace are allowed. */
-static STACK_OF(X509) *read_chain(const struct tdx_quote *q, char *why, size_t whylen)
+/* The PEM certificates of the chain, leaf first. Trailing NULs/whitespace are allowed.
+ * 0 with *out set; 1 if there is none (why says so); -1 out of memory. */
+static int read_chain(const struct tdx_quote *q, STACK_OF(X509) **out, char *why, size_t whylen)
 {
-	STACK_OF(X509) *sk = sk_X509_new_null();
-	BIO *bio = q->pck_chain_len <= INT32_MAX
-			   ? BIO_new_mem_buf(q->pck_chain, (int)q->pck_chain_len) : NULL;
-	X509 *x;
+	_cleanup_(sk_X509_pop_freep) STACK_OF(X509) *sk = sk_X509_new_null();
+	_cleanup_(BIO_freep) BIO *bio = q->pck_chain_len <= INT32_MAX
+			? BIO_new_mem_buf(q->pck_chain, (int)q->pck_chain_len) : NULL;
 
-	if (!sk || !bio) {
-		snprintf(why, whylen, "out of memory");
-		goto fail;
-	}
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		if (!sk_X509_push(sk, x)) {
-			X509_free(x);
-			snprintf(why, whylen, "out of memory");
-			goto fail;
-		}
+	if (!sk || !bio)
+		return -1;
+	for (;;) {
+		_cleanup_(X509_freep) X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+
+		if (!x)
+			break;
+		if (!sk_X509_push(sk, x))
+			return -1;
+		TAKE_PTR(x); /* sk owns it now */
 	}
 	ERR_clear_error();
-	BIO_free(bio);
 	if (sk_X509_num(sk) == 0) {
-		snprintf(why, whylen, "no PEM certificate in the PCK chain (%zu bytes)",
-			 q->pck_chain_len);
-		sk_X509_pop_free(sk, X509_free);
-		return NULL;
+		set_error(why, whylen, "no PEM certificate in the PCK chain (%zu bytes)",
+			  q->pck_chain_len);
+		return 1;
 	}
-	return sk;
-fail:
-	BIO_free(bio);
-	sk_X509_pop_free(sk, X509_free);
-	return NULL;
+	*out = TAKE_PTR(sk);
+	return 0;
 }
 
 static int check_qe_report_sig(const struct tdx_quote *q, X509 *leaf, struct tdx_quote_checks *ck)
@@ -163,36 +162,40 @@ static int check_qe_report_sig(const struct tdx_quote *q, X509 *leaf, struct tdx
 	return rc < 0 ? -1 : 0;
 }
 
-static int check_chain(STACK_OF(X509) *chain, X509 *anchor, struct tdx_quote_checks *ck)
+static int verify_chain(STACK_OF(X509) *chain, X509 *anchor, struct tdx_quote_checks *ck)
 {
-	X509_STORE *store = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	int rc = -1, err;
+	_cleanup_(X509_STORE_freep) X509_STORE *store = X509_STORE_new();
+	_cleanup_(X509_STORE_CTX_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int err;
 
 	if (!store || !ctx || !X509_STORE_add_cert(store, anchor) ||
 	    !X509_STORE_CTX_init(ctx, store, sk_X509_value(chain, 0), chain))
-		goto out;
+		return -1;
 	ck->chain_ok = X509_verify_cert(ctx) == 1;
 	if (!ck->chain_ok) {
 		err = X509_STORE_CTX_get_error(ctx);
 		failed(ck, "PCK chain does not verify to the trust anchor: %s (depth %d)",
 		       X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
 	}
-	rc = 0;
-out:
+	return 0;
+}
+
+/* verify_chain, leaving OpenSSL's error queue empty. */
+static int check_chain(STACK_OF(X509) *chain, X509 *anchor, struct tdx_quote_checks *ck)
+{
+	int rc = verify_chain(chain, anchor, ck);
+
 	ERR_clear_error();
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
 	return rc;
 }
 
 static int verify_checks(const struct tdx_quote *q, X509 *anchor, struct tdx_quote_checks *ck)
 {
+	_cleanup_(sk_X509_pop_freep) STACK_OF(X509) *chain = NULL;
 	char why[160] = "";
-	STACK_OF(X509) *chain = read_chain(q, why, sizeof(why));
-	int rc;
+	int rc = read_chain(q, &chain, why, sizeof(why));
 
-	if (!chain && !strcmp(why, "out of memory"))
+	if (rc < 0)
 		return -1;
 	rc = check_quote_sig(q, ck);
 	if (!rc && chain)
@@ -203,7 +206,6 @@ static int verify_checks(const struct tdx_quote *q, X509 *anchor, struct tdx_quo
 		rc = check_qe_binding(q, ck);
 	if (!rc && chain)
 		rc = check_chain(chain, anchor, ck);
-	sk_X509_pop_free(chain, X509_free);
 	return rc;
 }
 
@@ -219,15 +221,13 @@ int tdx_quote_verify(const struct tdx_quote *q, X509 *trust_anchor,
 	if (!checks)
 		return -1;
 	memset(checks, 0, sizeof(*checks));
-	if (!q || !trust_anchor || !have_parts(q)) {
-		snprintf(checks->detail, sizeof(checks->detail), "no parsed quote or trust anchor");
-		return -1;
-	}
+	if (!q || !trust_anchor || !have_parts(q))
+		return set_error(checks->detail, sizeof(checks->detail),
+				 "no parsed quote or trust anchor");
 	checks->structure_ok = true;
-	if (verify_checks(q, trust_anchor, checks)) {
-		snprintf(checks->detail, sizeof(checks->detail), "internal error (OpenSSL)");
-		return -1;
-	}
+	if (verify_checks(q, trust_anchor, checks))
+		return set_error(checks->detail, sizeof(checks->detail),
+				 "internal error (OpenSSL)");
 	if (checks->quote_sig_ok && checks->qe_report_sig_ok && checks->qe_binding_ok &&
 	    checks->chain_ok)
 		return 0;
@@ -236,13 +236,11 @@ int tdx_quote_verify(const struct tdx_quote *q, X509 *trust_anchor,
 
 int tdx_load_cert_pem(const char *path, X509 **out, char *err, size_t errlen)
 {
-	BIO *bio = BIO_new_file(path, "r");
+	_cleanup_(BIO_freep) BIO *bio = BIO_new_file(path, "r");
 
 	*out = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	BIO_free(bio);
 	ERR_clear_error();
 	if (*out)
 		return 0;
-	snprintf(err, errlen, "%s: %s", path, bio ? "no PEM certificate" : "cannot open");
-	return -1;
+	return set_error(err, errlen, "%s: %s", path, bio ? "no PEM certificate" : "cannot open");
 }

@@ -9,7 +9,6 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "attest/tdx_quote.h"
 #include "attest/tdx_sim_ca_internal.h"
+#include "common/openssl_util.h"
 #include "common/runtime_dir.h"
 #include "common/util.h"
 
@@ -28,20 +28,6 @@
 #define SIM_NOT_BEFORE "20200101000000Z"
 #define SIM_NOT_AFTER "20491231235959Z"
 #define SIM_MAX_FILE (64 * 1024)
-
-static __attribute__((format(printf, 3, 4))) int fail(char *err, size_t errlen, const char *fmt,
-						       ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	ERR_clear_error();
-	return -1;
-}
 
 void tdx_sim_ca_close(struct tdx_sim_ca *ca)
 {
@@ -63,11 +49,10 @@ X509 *tdx_sim_ca_root(const struct tdx_sim_ca *ca)
 
 static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 {
-	X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, ctx, nid, value);
-	int ok = ext && X509_add_ext(x, ext, -1);
+	_cleanup_(X509_EXTENSION_freep) X509_EXTENSION *ext =
+		X509V3_EXT_nconf_nid(NULL, ctx, nid, value);
 
-	X509_EXTENSION_free(ext);
-	return ok ? 0 : -1;
+	return ext && X509_add_ext(x, ext, -1) ? 0 : -1;
 }
 
 static int set_name(X509 *x, const char *cn)
@@ -84,13 +69,12 @@ static int set_name(X509 *x, const char *cn)
 
 static int set_serial_and_validity(X509 *x)
 {
-	BIGNUM *bn = BN_new();
+	_cleanup_(BN_freep) BIGNUM *bn = BN_new();
 	int ok = bn && BN_rand(bn, 63, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) &&
 		 BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
 		 ASN1_TIME_set_string_X509(X509_getm_notBefore(x), SIM_NOT_BEFORE) &&
 		 ASN1_TIME_set_string_X509(X509_getm_notAfter(x), SIM_NOT_AFTER);
 
-	BN_free(bn);
 	return ok ? 0 : -1;
 }
 
@@ -98,25 +82,22 @@ static int set_serial_and_validity(X509 *x)
 static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
 		       const char *basic_constraints, const char *key_usage)
 {
-	X509 *x = X509_new();
+	_cleanup_(X509_freep) X509 *x = X509_new();
 	X509V3_CTX ctx;
 
 	if (!x || !X509_set_version(x, X509_VERSION_3) || set_serial_and_validity(x) ||
 	    set_name(x, cn) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(issuer ? issuer : x)) ||
 	    !X509_set_pubkey(x, key))
-		goto fail;
+		return NULL;
 	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
 	if (add_ext(x, &ctx, NID_basic_constraints, basic_constraints) ||
 	    add_ext(x, &ctx, NID_key_usage, key_usage) ||
 	    add_ext(x, &ctx, NID_subject_key_identifier, "hash") ||
 	    add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") ||
 	    !X509_sign(x, issuer_key, EVP_sha256()))
-		goto fail;
-	return x;
-fail:
-	X509_free(x);
-	return NULL;
+		return NULL;
+	return TAKE_PTR(x);
 }
 
 /* ---- PEM in memory ---- */
@@ -124,7 +105,7 @@ fail:
 /* Append the PEM of x or key to a malloc'd string. */
 static int pem_append(char **s, size_t *len, X509 *x, EVP_PKEY *key)
 {
-	BIO *bio = BIO_new(BIO_s_mem());
+	_cleanup_(BIO_freep) BIO *bio = BIO_new(BIO_s_mem());
 	char *data, *ns;
 	long n;
 	int ok = bio && (x ? PEM_write_bio_X509(bio, x)
@@ -138,7 +119,6 @@ static int pem_append(char **s, size_t *len, X509 *x, EVP_PKEY *key)
 		ns[*len] = '\0';
 		*s = ns;
 	}
-	BIO_free(bio);
 	return ns ? 0 : -1;
 }
 
@@ -150,79 +130,57 @@ static int write_pem(const char *dir, const char *name, X509 *x, EVP_PKEY *key,
 	int r;
 
 	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return fail(err, errlen, "out of memory");
+		return set_error(err, errlen, "out of memory");
 	if (text)
 		len = strlen(text);
 	else if (pem_append(&pem, &len, x, key))
-		return fail(err, errlen, "%s: cannot encode PEM", path);
+		return set_error(err, errlen, "%s: cannot encode PEM", path);
 	r = write_file_atomic(path, text ? text : pem, len, key ? 0600 : 0644);
 	if (r < 0)
-		return fail(err, errlen, "%s: %s", path, strerror(-r));
+		return set_error(err, errlen, "%s: %s", path, strerror(-r));
 	return 0;
 }
 
 /* ---- create ---- */
 
-struct sim_keys {
-	EVP_PKEY *root, *inter;
-	X509 *root_cert, *inter_cert, *leaf_cert;
-};
-
-static void sim_keys_free(struct sim_keys *k)
+/* Root -> intermediate -> PCK leaf; ca gets the keys, the chain's PEM and the root. */
+static int create_pki(struct tdx_sim_ca *ca)
 {
-	EVP_PKEY_free(k->root);
-	EVP_PKEY_free(k->inter);
-	X509_free(k->root_cert);
-	X509_free(k->inter_cert);
-	X509_free(k->leaf_cert);
-}
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *root_key = EVP_EC_gen("P-256");
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *inter_key = EVP_EC_gen("P-256");
+	_cleanup_(X509_freep) X509 *root = NULL, *inter = NULL, *leaf = NULL;
 
-static int create_pki(struct tdx_sim_ca *ca, struct sim_keys *k)
-{
-	k->root = EVP_EC_gen("P-256");
-	k->inter = EVP_EC_gen("P-256");
 	ca->pck_key = EVP_EC_gen("P-256");
 	ca->attest_key = EVP_EC_gen("P-256");
-	if (!k->root || !k->inter || !ca->pck_key || !ca->attest_key)
+	if (!root_key || !inter_key || !ca->pck_key || !ca->attest_key)
 		return -1;
-	k->root_cert = make_cert(TDX_SIM_ROOT_CN, k->root, NULL, k->root,
-				 "critical,CA:TRUE,pathlen:1", "critical,keyCertSign,cRLSign");
-	k->inter_cert = k->root_cert ? make_cert(SIM_INTER_CN, k->inter, k->root_cert, k->root,
-						 "critical,CA:TRUE,pathlen:0",
-						 "critical,keyCertSign,cRLSign")
-				     : NULL;
-	k->leaf_cert = k->inter_cert ? make_cert(SIM_LEAF_CN, ca->pck_key, k->inter_cert,
-						 k->inter, "critical,CA:FALSE",
-						 "critical,digitalSignature,nonRepudiation")
-				     : NULL;
-	if (!k->leaf_cert || pem_append(&ca->chain_pem, &ca->chain_len, k->leaf_cert, NULL) ||
-	    pem_append(&ca->chain_pem, &ca->chain_len, k->inter_cert, NULL) ||
-	    pem_append(&ca->chain_pem, &ca->chain_len, k->root_cert, NULL) ||
-	    !X509_up_ref(k->root_cert))
+	root = make_cert(TDX_SIM_ROOT_CN, root_key, NULL, root_key, "critical,CA:TRUE,pathlen:1",
+			 "critical,keyCertSign,cRLSign");
+	inter = root ? make_cert(SIM_INTER_CN, inter_key, root, root_key,
+				 "critical,CA:TRUE,pathlen:0", "critical,keyCertSign,cRLSign")
+		     : NULL;
+	leaf = inter ? make_cert(SIM_LEAF_CN, ca->pck_key, inter, inter_key, "critical,CA:FALSE",
+				 "critical,digitalSignature,nonRepudiation")
+		     : NULL;
+	if (!leaf || pem_append(&ca->chain_pem, &ca->chain_len, leaf, NULL) ||
+	    pem_append(&ca->chain_pem, &ca->chain_len, inter, NULL) ||
+	    pem_append(&ca->chain_pem, &ca->chain_len, root, NULL))
 		return -1;
-	ca->root = k->root_cert;
+	ca->root = TAKE_PTR(root);
 	return 0;
 }
 
 static int sim_create(const char *dir, struct tdx_sim_ca *ca, char *err, size_t errlen)
 {
-	struct sim_keys k = { 0 };
-	int r = -1;
-
-	if (create_pki(ca, &k)) {
-		fail(err, errlen, "cannot create the sim CA keys and certificates");
-		goto out;
-	}
+	if (create_pki(ca))
+		return set_error(err, errlen, "cannot create the sim CA keys and certificates");
 	/* root-ca.pem last: its presence says the others are complete. */
 	if (write_pem(dir, "pck-key.pem", NULL, ca->pck_key, NULL, err, errlen) ||
 	    write_pem(dir, "attest-key.pem", NULL, ca->attest_key, NULL, err, errlen) ||
 	    write_pem(dir, "pck-chain.pem", NULL, NULL, ca->chain_pem, err, errlen) ||
 	    write_pem(dir, RUNTIME_SIM_ROOT_CA, ca->root, NULL, NULL, err, errlen))
-		goto out;
-	r = 0;
-out:
-	sim_keys_free(&k);
-	return r;
+		return -1;
+	return 0;
 }
 
 /* ---- load ---- */
@@ -234,47 +192,43 @@ static int load_file(const char *dir, const char *name, char **text, size_t *len
 	int r;
 
 	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return fail(err, errlen, "out of memory");
+		return set_error(err, errlen, "out of memory");
 	r = read_file_all(path, text, len, SIM_MAX_FILE);
 	if (r < 0)
-		return fail(err, errlen, "%s: %s (remove root-ca.pem to re-create the sim CA)",
-			    path, strerror(-r));
+		return set_error(err, errlen, "%s: %s (remove root-ca.pem to re-create the sim CA)",
+				 path, strerror(-r));
 	return 0;
 }
 
-static EVP_PKEY *load_p256_key(const char *dir, const char *name, char *err, size_t errlen)
+static int load_p256_key(const char *dir, const char *name, EVP_PKEY **out, char *err,
+			 size_t errlen)
 {
 	_cleanup_free_ char *text = NULL;
+	_cleanup_(BIO_freep) BIO *bio = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
 	size_t len;
-	BIO *bio;
-	EVP_PKEY *key = NULL;
 
 	if (load_file(dir, name, &text, &len, err, errlen))
-		return NULL;
+		return -1;
 	bio = BIO_new_mem_buf(text, (int)len);
 	if (bio)
 		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	BIO_free(bio);
 	OPENSSL_cleanse(text, len);
-	if (!key || !EVP_PKEY_is_a(key, "EC") || EVP_PKEY_get_bits(key) != 256) {
-		EVP_PKEY_free(key);
-		fail(err, errlen, "%s/%s: not a P-256 private key", dir, name);
-		return NULL;
-	}
-	return key;
+	if (!key || !EVP_PKEY_is_a(key, "EC") || EVP_PKEY_get_bits(key) != 256)
+		return set_error(err, errlen, "%s/%s: not a P-256 private key", dir, name);
+	*out = TAKE_PTR(key);
+	return 0;
 }
 
 /* The chain's leaf must carry the PCK key. */
 static int check_leaf(struct tdx_sim_ca *ca, const char *dir, char *err, size_t errlen)
 {
-	BIO *bio = BIO_new_mem_buf(ca->chain_pem, (int)ca->chain_len);
-	X509 *leaf = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	int ok = leaf && X509_check_private_key(leaf, ca->pck_key);
+	_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(ca->chain_pem, (int)ca->chain_len);
+	_cleanup_(X509_freep) X509 *leaf = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 
-	X509_free(leaf);
-	BIO_free(bio);
-	if (!ok)
-		return fail(err, errlen, "%s/pck-chain.pem: leaf does not match pck-key.pem", dir);
+	if (!leaf || !X509_check_private_key(leaf, ca->pck_key))
+		return set_error(err, errlen, "%s/pck-chain.pem: leaf does not match pck-key.pem",
+				 dir);
 	return 0;
 }
 
@@ -283,12 +237,11 @@ static int sim_load(const char *dir, struct tdx_sim_ca *ca, char *err, size_t er
 	_cleanup_free_ char *root_path = NULL;
 
 	if (asprintf(&root_path, "%s/root-ca.pem", dir) < 0)
-		return fail(err, errlen, "out of memory");
+		return set_error(err, errlen, "out of memory");
 	if (tdx_load_cert_pem(root_path, &ca->root, err, errlen))
 		return -1;
-	ca->pck_key = load_p256_key(dir, "pck-key.pem", err, errlen);
-	ca->attest_key = ca->pck_key ? load_p256_key(dir, "attest-key.pem", err, errlen) : NULL;
-	if (!ca->attest_key ||
+	if (load_p256_key(dir, "pck-key.pem", &ca->pck_key, err, errlen) ||
+	    load_p256_key(dir, "attest-key.pem", &ca->attest_key, err, errlen) ||
 	    load_file(dir, "pck-chain.pem", &ca->chain_pem, &ca->chain_len, err, errlen))
 		return -1;
 	return check_leaf(ca, dir, err, errlen);
@@ -298,21 +251,17 @@ static int sim_load(const char *dir, struct tdx_sim_ca *ca, char *err, size_t er
 static int lock_dir(const char *dir, char *err, size_t errlen)
 {
 	_cleanup_free_ char *path = NULL;
-	int fd;
+	_cleanup_close_ int fd = -1;
 
 	if (asprintf(&path, "%s/.lock", dir) < 0)
-		return fail(err, errlen, "out of memory");
+		return set_error(err, errlen, "out of memory");
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			fail(err, errlen, "%s: lock: %s", path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
+		return set_error(err, errlen, "%s: %s", path, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return set_error(err, errlen, "%s: lock: %s", path, strerror(errno));
+	return take_fd(&fd);
 }
 
 static int open_locked(const char *dir, struct tdx_sim_ca *ca, char *err, size_t errlen)
@@ -320,35 +269,44 @@ static int open_locked(const char *dir, struct tdx_sim_ca *ca, char *err, size_t
 	_cleanup_free_ char *root_path = NULL;
 
 	if (asprintf(&root_path, "%s/root-ca.pem", dir) < 0)
-		return fail(err, errlen, "out of memory");
+		return set_error(err, errlen, "out of memory");
 	if (access(root_path, F_OK) == 0)
 		return sim_load(dir, ca, err, errlen);
 	if (errno == ENOENT)
 		return sim_create(dir, ca, err, errlen);
-	return fail(err, errlen, "%s: %s", root_path, strerror(errno));
+	return set_error(err, errlen, "%s: %s", root_path, strerror(errno));
 }
 
-int tdx_sim_ca_open(const char *dir, struct tdx_sim_ca **out, char *err, size_t errlen)
+static void sim_ca_closep(struct tdx_sim_ca **ca)
+{
+	tdx_sim_ca_close(*ca);
+}
+
+static int sim_ca_open(const char *dir, struct tdx_sim_ca **out, char *err, size_t errlen)
 {
 	_cleanup_close_ int lock = -1;
-	struct tdx_sim_ca *ca;
-	int r;
+	_cleanup_(sim_ca_closep) struct tdx_sim_ca *ca = NULL;
+	int r = mkdir_p(dir, 0700);
 
-	*out = NULL;
-	r = mkdir_p(dir, 0700);
 	if (r < 0)
-		return fail(err, errlen, "%s: %s", dir, strerror(-r));
+		return set_error(err, errlen, "%s: %s", dir, strerror(-r));
 	lock = lock_dir(dir, err, errlen);
 	if (lock < 0)
 		return -1;
 	ca = calloc(1, sizeof(*ca));
 	if (!ca)
-		return fail(err, errlen, "out of memory");
-	if (open_locked(dir, ca, err, errlen)) {
-		tdx_sim_ca_close(ca);
-		ERR_clear_error();
+		return set_error(err, errlen, "out of memory");
+	if (open_locked(dir, ca, err, errlen))
 		return -1;
-	}
-	*out = ca;
+	*out = TAKE_PTR(ca);
 	return 0;
+}
+
+int tdx_sim_ca_open(const char *dir, struct tdx_sim_ca **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (sim_ca_open(dir, out, err, errlen) == 0)
+		return 0;
+	ERR_clear_error(); /* err says why; leave no OpenSSL errors to the caller */
+	return -1;
 }

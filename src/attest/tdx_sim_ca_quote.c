@@ -4,13 +4,12 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attest/tdx_quote.h"
 #include "attest/tdx_sim_ca_internal.h"
+#include "common/openssl_util.h"
 #include "common/util.h"
 
 #define SIM_MRTD_SEED "vtpm-rtmr SIM MRTD"
@@ -43,32 +42,27 @@ static void put_u32(struct writer *w, uint32_t v)
 /* ECDSA-SHA256 by key over data, as raw big-endian r||s. */
 static int sign_raw(EVP_PKEY *key, const uint8_t *data, size_t len, uint8_t out[64])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char *der = NULL;
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+	_cleanup_(OPENSSL_freep) unsigned char *der = NULL;
+	_cleanup_(ECDSA_SIG_freep) ECDSA_SIG *es = NULL;
 	const unsigned char *dp;
 	const BIGNUM *r, *s;
-	ECDSA_SIG *es = NULL;
 	size_t der_len = 0;
-	int rc = -1;
 
 	if (!md || EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, key, NULL) <= 0 ||
 	    EVP_DigestSign(md, NULL, &der_len, data, len) <= 0)
-		goto out;
+		return -1;
 	der = OPENSSL_malloc(der_len);
 	if (!der || EVP_DigestSign(md, der, &der_len, data, len) <= 0)
-		goto out;
+		return -1;
 	dp = der;
 	es = d2i_ECDSA_SIG(NULL, &dp, (long)der_len);
 	if (!es)
-		goto out;
+		return -1;
 	ECDSA_SIG_get0(es, &r, &s);
-	if (BN_bn2binpad(r, out, 32) == 32 && BN_bn2binpad(s, out + 32, 32) == 32)
-		rc = 0;
-out:
-	ECDSA_SIG_free(es);
-	OPENSSL_free(der);
-	EVP_MD_CTX_free(md);
-	return rc;
+	if (BN_bn2binpad(r, out, 32) != 32 || BN_bn2binpad(s, out + 32, 32) != 32)
+		return -1;
+	return 0;
 }
 
 /* The raw x||y of a P-256 key. */
@@ -178,27 +172,36 @@ static int build(struct tdx_sim_ca *ca, uint16_t version, uint16_t body_type,
 		 size_t *len)
 {
 	uint8_t mrtd[TDX_MR_SIZE], sig[TDX_ECDSA_SIG_SIZE];
+	_cleanup_free_ uint8_t *buf = NULL;
 	struct writer w = { 0 };
 	struct qe_part qe;
 	struct layout l;
 	unsigned int n = 0;
 
 	plan(ca, version, body_type, &l);
-	w.p = calloc(1, l.total);
-	if (!w.p || make_qe_part(ca, &qe) ||
+	buf = calloc(1, l.total);
+	w.p = buf;
+	if (!buf || make_qe_part(ca, &qe) ||
 	    !EVP_Digest(SIM_MRTD_SEED, strlen(SIM_MRTD_SEED), mrtd, &n, EVP_sha384(), NULL))
-		goto fail;
+		return -1;
 	put_signed_part(&w, &l, reportdata, rtmr, mrtd);
 	if (sign_raw(ca->attest_key, w.p, w.off, sig))
-		goto fail;
+		return -1;
 	put_sig_data(&w, &l, sig, &qe, ca->chain_pem);
-	*quote = w.p;
+	*quote = TAKE_PTR(buf);
 	*len = w.off;
 	return 0;
-fail:
-	free(w.p);
+}
+
+/* build, or say why not, leaving OpenSSL's error queue empty. */
+static int sim_quote(struct tdx_sim_ca *ca, uint16_t version, uint16_t body_type,
+		     const uint8_t reportdata[64], const uint8_t rtmr[4][48], uint8_t **quote,
+		     size_t *len, char *err, size_t errlen)
+{
+	if (build(ca, version, body_type, reportdata, rtmr, quote, len) == 0)
+		return 0;
 	ERR_clear_error();
-	return -1;
+	return set_error(err, errlen, "sim quote: signing failed");
 }
 
 static int check_args(struct tdx_sim_ca *ca, const uint8_t *reportdata, const void *rtmr,
@@ -206,8 +209,7 @@ static int check_args(struct tdx_sim_ca *ca, const uint8_t *reportdata, const vo
 {
 	if (ca && reportdata && rtmr && quote && len)
 		return 0;
-	set_error(err, errlen, "sim quote: missing argument");
-	return -1;
+	return set_error(err, errlen, "sim quote: missing argument");
 }
 
 int tdx_sim_quote(struct tdx_sim_ca *ca, const uint8_t reportdata[64], const uint8_t rtmr[4][48],
@@ -215,11 +217,8 @@ int tdx_sim_quote(struct tdx_sim_ca *ca, const uint8_t reportdata[64], const uin
 {
 	if (check_args(ca, reportdata, rtmr, quote, len, err, errlen))
 		return -1;
-	if (build(ca, TDX_QUOTE_V4, TDX_BODY_TD10, reportdata, rtmr, quote, len)) {
-		set_error(err, errlen, "sim quote: signing failed");
-		return -1;
-	}
-	return 0;
+	return sim_quote(ca, TDX_QUOTE_V4, TDX_BODY_TD10, reportdata, rtmr, quote, len, err,
+			 errlen);
 }
 
 int tdx_sim_quote_v5(struct tdx_sim_ca *ca, uint16_t body_type, const uint8_t reportdata[64],
@@ -228,14 +227,8 @@ int tdx_sim_quote_v5(struct tdx_sim_ca *ca, uint16_t body_type, const uint8_t re
 {
 	if (check_args(ca, reportdata, rtmr, quote, len, err, errlen))
 		return -1;
-	if (body_type != TDX_BODY_TD10 && body_type != TDX_BODY_TD15) {
-		set_error(err, errlen, "sim quote: unsupported v5 body type %u (want 2 or 3)",
-			body_type);
-		return -1;
-	}
-	if (build(ca, TDX_QUOTE_V5, body_type, reportdata, rtmr, quote, len)) {
-		set_error(err, errlen, "sim quote: signing failed");
-		return -1;
-	}
-	return 0;
+	if (body_type != TDX_BODY_TD10 && body_type != TDX_BODY_TD15)
+		return set_error(err, errlen,
+				 "sim quote: unsupported v5 body type %u (want 2 or 3)", body_type);
+	return sim_quote(ca, TDX_QUOTE_V5, body_type, reportdata, rtmr, quote, len, err, errlen);
 }

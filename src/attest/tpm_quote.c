@@ -11,11 +11,11 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <tss2/tss2_mu.h>
 
 #include "common/hash_alg.h"
+#include "common/openssl_util.h"
 #include "common/util.h"
 
 #define AK_FILE_MAX (64 * 1024)
@@ -29,101 +29,16 @@
 #define PCRF_MAX_LISTS TPM2_MAX_PCRS
 #define PCRF_FILE_MAX (PCRF_SEL_SIZE + 4 + PCRF_MAX_LISTS * PCRF_LIST_SIZE)
 
-static void pkeyp(EVP_PKEY **p)
-{
-	EVP_PKEY_free(*p);
-}
-
-static void pkey_ctxp(EVP_PKEY_CTX **p)
-{
-	EVP_PKEY_CTX_free(*p);
-}
-
-static void md_ctxp(EVP_MD_CTX **p)
-{
-	EVP_MD_CTX_free(*p);
-}
-
-static void mdp(EVP_MD **p)
-{
-	EVP_MD_free(*p);
-}
-
-static void biop(BIO **p)
-{
-	BIO_free(*p);
-}
-
-static void param_bldp(OSSL_PARAM_BLD **p)
-{
-	OSSL_PARAM_BLD_free(*p);
-}
-
-static void paramsp(OSSL_PARAM **p)
-{
-	OSSL_PARAM_free(*p);
-}
-
-static void bnp(BIGNUM **p)
-{
-	BN_free(*p);
-}
-
-static void ecdsa_sigp(ECDSA_SIG **p)
-{
-	ECDSA_SIG_free(*p);
-}
-
-static void ossl_freep(unsigned char **p)
-{
-	OPENSSL_free(*p);
-}
-
-#define _cleanup_pkey_ __attribute__((cleanup(pkeyp)))
-#define _cleanup_pkey_ctx_ __attribute__((cleanup(pkey_ctxp)))
-#define _cleanup_md_ctx_ __attribute__((cleanup(md_ctxp)))
-#define _cleanup_md_ __attribute__((cleanup(mdp)))
-#define _cleanup_bio_ __attribute__((cleanup(biop)))
-#define _cleanup_param_bld_ __attribute__((cleanup(param_bldp)))
-#define _cleanup_params_ __attribute__((cleanup(paramsp)))
-#define _cleanup_bn_ __attribute__((cleanup(bnp)))
-#define _cleanup_ecdsa_sig_ __attribute__((cleanup(ecdsa_sigp)))
-#define _cleanup_ossl_free_ __attribute__((cleanup(ossl_freep)))
-
-static int failv(char *err, size_t errlen, int rc, const char *fmt, va_list ap)
-{
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	return rc;
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+/* The signature does not verify: return 1 (see tpm_quote_check). */
+static __attribute__((format(printf, 3, 4))) int mismatch(char *err, size_t errlen,
+							  const char *fmt, ...)
 {
 	va_list ap;
-	int rc;
 
 	va_start(ap, fmt);
-	rc = failv(err, errlen, -1, fmt, ap);
+	set_errorv(err, errlen, fmt, ap);
 	va_end(ap);
-	return rc;
-}
-
-/* The signature does not verify: return 1. */
-static int mismatch(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int mismatch(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = failv(err, errlen, 1, fmt, ap);
-	va_end(ap);
-	return rc;
+	return 1;
 }
 
 static bool pcr_selected(const TPMS_PCR_SELECTION *s, unsigned pcr)
@@ -135,17 +50,17 @@ static bool pcr_selected(const TPMS_PCR_SELECTION *s, unsigned pcr)
 static int check_selection(const TPML_PCR_SELECTION *sel, char *err, size_t errlen)
 {
 	if (sel->count > TPM2_NUM_PCR_BANKS)
-		return fail(err, errlen, "PCR selection has %u banks (at most %u)", sel->count,
-			    TPM2_NUM_PCR_BANKS);
+		return set_error(err, errlen, "PCR selection has %u banks (at most %u)", sel->count,
+				 TPM2_NUM_PCR_BANKS);
 	for (uint32_t i = 0; i < sel->count; i++) {
 		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
 
 		if (s->sizeofSelect > TPM2_PCR_SELECT_MAX)
-			return fail(err, errlen, "PCR selection: sizeofSelect %u (at most %u)",
-				    s->sizeofSelect, TPM2_PCR_SELECT_MAX);
+			return set_error(err, errlen, "PCR selection: sizeofSelect %u (at most %u)",
+					 s->sizeofSelect, TPM2_PCR_SELECT_MAX);
 		if (!hash_alg_by_tpm(s->hash))
-			return fail(err, errlen, "PCR selection: unknown bank algorithm 0x%04x",
-				    s->hash);
+			return set_error(err, errlen,
+					 "PCR selection: unknown bank algorithm 0x%04x", s->hash);
 	}
 	return 0;
 }
@@ -155,37 +70,38 @@ static int check_selection(const TPML_PCR_SELECTION *sel, char *err, size_t errl
 static int ak_from_params(const char *type, OSSL_PARAM_BLD *bld, EVP_PKEY **out, char *err,
 			  size_t errlen)
 {
-	_cleanup_params_ OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
-	_cleanup_pkey_ctx_ EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-	_cleanup_pkey_ctx_ EVP_PKEY_CTX *check = NULL;
-	_cleanup_pkey_ EVP_PKEY *pkey = NULL;
+	_cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
+		EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	_cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *check = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
 
 	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
 	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		return fail(err, errlen, "cannot build the %s public key", type);
+		return set_error(err, errlen, "cannot build the %s public key", type);
 	check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	if (!check || EVP_PKEY_public_check(check) <= 0)
-		return fail(err, errlen, "the %s public key is invalid", type);
+		return set_error(err, errlen, "the %s public key is invalid", type);
 	*out = TAKE_PTR(pkey);
 	return 0;
 }
 
 static int ak_from_rsa(const TPMT_PUBLIC *pub, EVP_PKEY **out, char *err, size_t errlen)
 {
-	_cleanup_param_bld_ OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	_cleanup_bn_ BIGNUM *n = NULL, *e = NULL;
+	_cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	_cleanup_(BN_freep) BIGNUM *n = NULL, *e = NULL;
 	uint32_t exp = pub->parameters.rsaDetail.exponent;
 
 	if (exp == 0) /* the TPM's way of saying the default, 2^16 + 1 */
 		exp = 65537;
 	if (pub->unique.rsa.size == 0)
-		return fail(err, errlen, "RSA public key without modulus");
+		return set_error(err, errlen, "RSA public key without modulus");
 	n = BN_bin2bn(pub->unique.rsa.buffer, pub->unique.rsa.size, NULL);
 	e = BN_new();
 	if (!bld || !n || !e || !BN_set_word(e, exp) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
-		return fail(err, errlen, "out of memory");
+		return set_error(err, errlen, "out of memory");
 	return ak_from_params("RSA", bld, out, err, errlen);
 }
 
@@ -218,23 +134,23 @@ static int put_coord(uint8_t *dst, size_t coord, const TPM2B_ECC_PARAMETER *p)
 
 static int ak_from_ecc(const TPMT_PUBLIC *pub, EVP_PKEY **out, char *err, size_t errlen)
 {
-	_cleanup_param_bld_ OSSL_PARAM_BLD *bld = NULL;
+	_cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = NULL;
 	uint8_t point[1 + 2 * 66];
 	size_t coord = 0;
 	const char *group = ecc_group(pub->parameters.eccDetail.curveID, &coord);
 
 	if (!group)
-		return fail(err, errlen, "unsupported ECC curve 0x%04x",
-			    pub->parameters.eccDetail.curveID);
+		return set_error(err, errlen, "unsupported ECC curve 0x%04x",
+				 pub->parameters.eccDetail.curveID);
 	point[0] = 0x04; /* uncompressed */
 	if (put_coord(point + 1, coord, &pub->unique.ecc.x) ||
 	    put_coord(point + 1 + coord, coord, &pub->unique.ecc.y))
-		return fail(err, errlen, "ECC public point does not fit %s", group);
+		return set_error(err, errlen, "ECC public point does not fit %s", group);
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld ||
 	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * coord))
-		return fail(err, errlen, "out of memory");
+		return set_error(err, errlen, "out of memory");
 	return ak_from_params("EC", bld, out, err, errlen);
 }
 
@@ -246,7 +162,7 @@ static int ak_from_tpmt(const TPMT_PUBLIC *pub, EVP_PKEY **out, char *err, size_
 	case TPM2_ALG_ECC:
 		return ak_from_ecc(pub, out, err, errlen);
 	default:
-		return fail(err, errlen, "unsupported key type 0x%04x", pub->type);
+		return set_error(err, errlen, "unsupported key type 0x%04x", pub->type);
 	}
 }
 
@@ -271,20 +187,22 @@ static int ak_from_tss(const uint8_t *buf, size_t len, EVP_PKEY **out, char *err
 
 static int ak_from_openssl(const char *buf, size_t len, EVP_PKEY **out)
 {
-	_cleanup_bio_ BIO *bio = NULL;
+	_cleanup_(BIO_freep) BIO *bio = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
 	const unsigned char *p = (const unsigned char *)buf;
 
 	if (memmem(buf, len, "-----BEGIN", 10)) {
 		bio = BIO_new_mem_buf(buf, (int)len);
-		*out = bio ? PEM_read_bio_PUBKEY_ex(bio, NULL, NULL, NULL, NULL, NULL) : NULL;
+		pkey = bio ? PEM_read_bio_PUBKEY_ex(bio, NULL, NULL, NULL, NULL, NULL) : NULL;
 	} else {
-		*out = d2i_PUBKEY_ex(NULL, &p, (long)len, NULL, NULL);
-		if (*out && p != (const unsigned char *)buf + len) {
-			EVP_PKEY_free(*out);
-			*out = NULL;
-		}
+		pkey = d2i_PUBKEY_ex(NULL, &p, (long)len, NULL, NULL);
+		if (p != (const unsigned char *)buf + len)
+			return -1;
 	}
-	return *out ? 0 : -1;
+	if (!pkey)
+		return -1;
+	*out = TAKE_PTR(pkey);
+	return 0;
 }
 
 int tpm_public_to_evp(const uint8_t *buf, size_t len, EVP_PKEY **out, char *err, size_t errlen)
@@ -295,33 +213,33 @@ int tpm_public_to_evp(const uint8_t *buf, size_t len, EVP_PKEY **out, char *err,
 	r = ak_from_tss(buf, len, out, err, errlen);
 	ERR_clear_error();
 	if (r > 0)
-		return fail(err, errlen, "not a TPM2B_PUBLIC or TPMT_PUBLIC");
+		return set_error(err, errlen, "not a TPM2B_PUBLIC or TPMT_PUBLIC");
 	return r;
 }
 
 int tpm_ak_load(const char *path, EVP_PKEY **out, char *err, size_t errlen)
 {
 	_cleanup_free_ char *buf = NULL;
-	_cleanup_pkey_ EVP_PKEY *pkey = NULL;
+	_cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
 	char why[160];
 	size_t len = 0;
 	int r = read_file_all(path, &buf, &len, AK_FILE_MAX);
 
 	*out = NULL;
 	if (r < 0)
-		return fail(err, errlen, "%s: %s", path,
-			    r == -EFBIG ? "too large for a public key" : strerror(-r));
+		return set_error(err, errlen, "%s: %s", path,
+				 r == -EFBIG ? "too large for a public key" : strerror(-r));
 	r = ak_from_tss((const uint8_t *)buf, len, &pkey, why, sizeof(why));
 	ERR_clear_error();
 	if (r < 0)
-		return fail(err, errlen, "%s: %s", path, why);
+		return set_error(err, errlen, "%s: %s", path, why);
 	if (r > 0 && ak_from_openssl(buf, len, &pkey) < 0) {
 		ERR_clear_error();
-		return fail(err, errlen,
-			    "%s: not a PEM/DER public key, TPM2B_PUBLIC or TPMT_PUBLIC", path);
+		return set_error(err, errlen,
+				 "%s: not a PEM/DER public key, TPM2B_PUBLIC or TPMT_PUBLIC", path);
 	}
 	if (!EVP_PKEY_is_a(pkey, "RSA") && !EVP_PKEY_is_a(pkey, "EC"))
-		return fail(err, errlen, "%s: the key is neither RSA nor EC", path);
+		return set_error(err, errlen, "%s: the key is neither RSA nor EC", path);
 	*out = TAKE_PTR(pkey);
 	return 0;
 }
@@ -349,18 +267,19 @@ static int parse_attest(const uint8_t *body, size_t blen, struct tpm_quote_info 
 
 	memset(&a, 0, sizeof(a));
 	if (Tss2_MU_TPMS_ATTEST_Unmarshal(body, blen, &off, &a) != TSS2_RC_SUCCESS)
-		return fail(err, errlen, "quote message: not a TPMS_ATTEST");
+		return set_error(err, errlen, "quote message: not a TPMS_ATTEST");
 	if (off != blen)
-		return fail(err, errlen, "quote message: %zu bytes of trailing data", blen - off);
+		return set_error(err, errlen, "quote message: %zu bytes of trailing data",
+				 blen - off);
 	if (a.magic != TPM2_GENERATED_VALUE)
-		return fail(err, errlen, "quote message: magic 0x%08x is not TPM_GENERATED_VALUE",
-			    a.magic);
+		return set_error(err, errlen,
+				 "quote message: magic 0x%08x is not TPM_GENERATED_VALUE", a.magic);
 	if (a.type != TPM2_ST_ATTEST_QUOTE)
-		return fail(err, errlen, "quote message: type 0x%04x is not TPM_ST_ATTEST_QUOTE",
-			    a.type);
+		return set_error(err, errlen,
+				 "quote message: type 0x%04x is not TPM_ST_ATTEST_QUOTE", a.type);
 	if (q->pcrSelect.count > TPM2_NUM_PCR_BANKS || q->pcrDigest.size > 64 ||
 	    a.extraData.size > 64)
-		return fail(err, errlen, "quote message: oversized field");
+		return set_error(err, errlen, "quote message: oversized field");
 	info->sel = q->pcrSelect;
 	memcpy(info->pcr_digest, q->pcrDigest.buffer, q->pcrDigest.size);
 	info->pcr_digest_len = q->pcrDigest.size;
@@ -376,18 +295,18 @@ static int parse_signature(const uint8_t *sig, size_t siglen, TPMT_SIGNATURE *s,
 
 	memset(s, 0, sizeof(*s));
 	if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(sig, siglen, &off, s) != TSS2_RC_SUCCESS)
-		return fail(err, errlen, "quote signature: not a TPMT_SIGNATURE");
+		return set_error(err, errlen, "quote signature: not a TPMT_SIGNATURE");
 	if (off != siglen)
-		return fail(err, errlen, "quote signature: %zu bytes of trailing data",
-			    siglen - off);
+		return set_error(err, errlen, "quote signature: %zu bytes of trailing data",
+				 siglen - off);
 	switch (s->sigAlg) {
 	case TPM2_ALG_RSASSA:
 	case TPM2_ALG_RSAPSS:
 	case TPM2_ALG_ECDSA:
 		return 0;
 	default:
-		return fail(err, errlen, "quote signature: unsupported algorithm 0x%04x",
-			    s->sigAlg);
+		return set_error(err, errlen, "quote signature: unsupported algorithm 0x%04x",
+				 s->sigAlg);
 	}
 }
 
@@ -400,15 +319,14 @@ static uint16_t sig_hash_alg(const TPMT_SIGNATURE *s)
 /* DER ECDSA-Sig-Value from the TPM's r and s; its length, or -1. */
 static int ecdsa_der(const TPMS_SIGNATURE_ECC *e, unsigned char **der)
 {
-	_cleanup_ecdsa_sig_ ECDSA_SIG *es = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(e->signatureR.buffer, e->signatureR.size, NULL);
-	BIGNUM *s = BN_bin2bn(e->signatureS.buffer, e->signatureS.size, NULL);
+	_cleanup_(ECDSA_SIG_freep) ECDSA_SIG *es = ECDSA_SIG_new();
+	_cleanup_(BN_freep) BIGNUM *r = BN_bin2bn(e->signatureR.buffer, e->signatureR.size, NULL);
+	_cleanup_(BN_freep) BIGNUM *s = BN_bin2bn(e->signatureS.buffer, e->signatureS.size, NULL);
 
-	if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s)) {
-		BN_free(r);
-		BN_free(s);
+	if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s))
 		return -1;
-	}
+	TAKE_PTR(r); /* es owns r and s now */
+	TAKE_PTR(s);
 	*der = NULL;
 	return i2d_ECDSA_SIG(es, der);
 }
@@ -417,8 +335,8 @@ static int ecdsa_der(const TPMS_SIGNATURE_ECC *e, unsigned char **der)
 static int verify_sig(const TPMT_SIGNATURE *s, const struct hash_alg *h, EVP_PKEY *ak,
 		      const uint8_t *body, size_t blen)
 {
-	_cleanup_md_ctx_ EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	_cleanup_ossl_free_ unsigned char *der = NULL;
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	_cleanup_(OPENSSL_freep) unsigned char *der = NULL;
 	EVP_PKEY_CTX *pctx = NULL; /* owned by mctx */
 	const unsigned char *sigp = s->signature.rsassa.sig.buffer;
 	size_t sigl = s->signature.rsassa.sig.size;
@@ -448,14 +366,15 @@ static int check_signature(const TPMT_SIGNATURE *s, EVP_PKEY *ak, const uint8_t 
 	int r;
 
 	if (!h)
-		return fail(err, errlen, "quote signature: unknown hash 0x%04x", sig_hash_alg(s));
+		return set_error(err, errlen, "quote signature: unknown hash 0x%04x",
+				 sig_hash_alg(s));
 	if (!EVP_PKEY_is_a(ak, want))
 		return mismatch(err, errlen, "quote signature is %s but the AK is not an %s key",
 				s->sigAlg == TPM2_ALG_ECDSA ? "ECDSA" : "RSA", want);
 	r = verify_sig(s, h, ak, body, blen);
 	ERR_clear_error();
 	if (r < 0)
-		return fail(err, errlen, "quote signature: cannot verify with %s", h->name);
+		return set_error(err, errlen, "quote signature: cannot verify with %s", h->name);
 	if (r == 0)
 		return mismatch(err, errlen, "quote signature does not verify with the AK");
 	return 0;
@@ -473,7 +392,7 @@ int tpm_quote_check(const uint8_t *msg, size_t msglen, const uint8_t *sig, size_
 		info = &tmp;
 	memset(info, 0, sizeof(*info));
 	if (!msg || !sig || !ak)
-		return fail(err, errlen, "quote: missing message, signature or key");
+		return set_error(err, errlen, "quote: missing message, signature or key");
 	attest_bytes(msg, msglen, &body, &blen);
 	if (parse_attest(body, blen, info, err, errlen) < 0)
 		return -1;
@@ -497,12 +416,12 @@ static int digest_bank(EVP_MD_CTX *mctx, const TPMS_PCR_SELECTION *s, tpm_pcr_va
 		if (!pcr_selected(s, pcr))
 			continue;
 		if (fn(ctx, s->hash, pcr, v, &len) < 0)
-			return fail(err, errlen, "no value for PCR %s:%u", alg->name, pcr);
+			return set_error(err, errlen, "no value for PCR %s:%u", alg->name, pcr);
 		if (len != alg->size)
-			return fail(err, errlen, "PCR %s:%u value has %zu bytes, not %zu",
-				    alg->name, pcr, len, alg->size);
+			return set_error(err, errlen, "PCR %s:%u value has %zu bytes, not %zu",
+					 alg->name, pcr, len, alg->size);
 		if (EVP_DigestUpdate(mctx, v, len) <= 0)
-			return fail(err, errlen, "digest failure");
+			return set_error(err, errlen, "digest failure");
 	}
 	return 0;
 }
@@ -511,23 +430,23 @@ int tpm_pcr_digest(const TPML_PCR_SELECTION *sel, uint16_t digest_alg, tpm_pcr_v
 		   void *ctx, uint8_t *out, size_t *outlen, char *err, size_t errlen)
 {
 	const struct hash_alg *h = hash_alg_by_tpm(digest_alg);
-	_cleanup_md_ EVP_MD *md = NULL;
-	_cleanup_md_ctx_ EVP_MD_CTX *mctx = NULL;
+	_cleanup_(EVP_MD_freep) EVP_MD *md = NULL;
+	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *mctx = NULL;
 	unsigned int n = 0;
 
 	if (!h)
-		return fail(err, errlen, "pcrDigest: unknown hash 0x%04x", digest_alg);
+		return set_error(err, errlen, "pcrDigest: unknown hash 0x%04x", digest_alg);
 	if (check_selection(sel, err, errlen) < 0)
 		return -1;
 	md = EVP_MD_fetch(NULL, h->evp, NULL);
 	mctx = EVP_MD_CTX_new();
 	if (!md || !mctx || EVP_DigestInit_ex2(mctx, md, NULL) <= 0)
-		return fail(err, errlen, "pcrDigest: %s unavailable", h->name);
+		return set_error(err, errlen, "pcrDigest: %s unavailable", h->name);
 	for (uint32_t i = 0; i < sel->count; i++)
 		if (digest_bank(mctx, &sel->pcrSelections[i], fn, ctx, err, errlen) < 0)
 			return -1;
 	if (EVP_DigestFinal_ex(mctx, out, &n) <= 0)
-		return fail(err, errlen, "pcrDigest: digest failure");
+		return set_error(err, errlen, "pcrDigest: digest failure");
 	*outlen = n;
 	return 0;
 }
@@ -556,8 +475,8 @@ static int pcrf_selection(const uint8_t *buf, TPML_PCR_SELECTION *sel, char *err
 	memset(sel, 0, sizeof(*sel));
 	sel->count = load_le32(buf);
 	if (sel->count > TPM2_NUM_PCR_BANKS)
-		return fail(err, errlen, "selection has %u banks (at most %u)", sel->count,
-			    TPM2_NUM_PCR_BANKS);
+		return set_error(err, errlen, "selection has %u banks (at most %u)", sel->count,
+				 TPM2_NUM_PCR_BANKS);
 	for (uint32_t i = 0; i < sel->count; i++) {
 		const uint8_t *e = buf + 4 + i * PCRF_SEL_ENTRY;
 		TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
@@ -565,12 +484,13 @@ static int pcrf_selection(const uint8_t *buf, TPML_PCR_SELECTION *sel, char *err
 		s->hash = load_le16(e);
 		s->sizeofSelect = e[2];
 		if (s->sizeofSelect > TPM2_PCR_SELECT_MAX)
-			return fail(err, errlen, "sizeofSelect %u (at most %u)", s->sizeofSelect,
-				    TPM2_PCR_SELECT_MAX);
+			return set_error(err, errlen, "sizeofSelect %u (at most %u)",
+					 s->sizeofSelect, TPM2_PCR_SELECT_MAX);
 		memcpy(s->pcrSelect, e + 3, s->sizeofSelect);
 		for (uint32_t j = 0; j < i; j++)
 			if (sel->pcrSelections[j].hash == s->hash)
-				return fail(err, errlen, "bank 0x%04x selected twice", s->hash);
+				return set_error(err, errlen, "bank 0x%04x selected twice",
+						 s->hash);
 	}
 	return check_selection(sel, err, errlen);
 }
@@ -585,15 +505,15 @@ static int pcrf_digests(const uint8_t *lists, uint32_t nlists, struct tpm_pcr_fi
 		uint32_t cnt = load_le32(l);
 
 		if (cnt > PCRF_LIST_DIGESTS)
-			return fail(err, errlen, "digest list %u has %u digests (at most %u)", j,
-				    cnt, PCRF_LIST_DIGESTS);
+			return set_error(err, errlen, "digest list %u has %u digests (at most %u)",
+					 j, cnt, PCRF_LIST_DIGESTS);
 		for (uint32_t k = 0; k < cnt; k++) {
 			const uint8_t *d = l + 4 + k * PCRF_DIGEST_SIZE;
 			struct tpm_pcr_value *v = &out->values[out->nvalues++];
 
 			if (load_le16(d) > sizeof(v->value))
-				return fail(err, errlen, "digest %u of list %u has size %u", k, j,
-					    load_le16(d));
+				return set_error(err, errlen, "digest %u of list %u has size %u", k,
+						 j, load_le16(d));
 			v->len = (uint8_t)load_le16(d);
 			memcpy(v->value, d + 2, v->len);
 		}
@@ -616,17 +536,20 @@ static int pcrf_assign(struct tpm_pcr_file *out, char *err, size_t errlen)
 			if (!pcr_selected(s, pcr))
 				continue;
 			if (idx >= out->nvalues)
-				return fail(err, errlen, "no value for PCR %s:%u", alg->name, pcr);
+				return set_error(err, errlen, "no value for PCR %s:%u", alg->name,
+						 pcr);
 			v = &out->values[idx++];
 			if (v->len != alg->size)
-				return fail(err, errlen, "PCR %s:%u value has %u bytes, not %zu",
-					    alg->name, pcr, v->len, alg->size);
+				return set_error(err, errlen,
+						 "PCR %s:%u value has %u bytes, not %zu", alg->name,
+						 pcr, v->len, alg->size);
 			v->alg = s->hash;
 			v->pcr = (uint8_t)pcr;
 		}
 	}
 	if (idx != out->nvalues)
-		return fail(err, errlen, "%zu values for %zu selected PCRs", out->nvalues, idx);
+		return set_error(err, errlen, "%zu values for %zu selected PCRs", out->nvalues,
+				 idx);
 	return 0;
 }
 
@@ -636,15 +559,16 @@ static int pcrf_parse(const uint8_t *buf, size_t len, struct tpm_pcr_file *out, 
 	uint32_t nlists;
 
 	if (len < PCRF_SEL_SIZE + 4)
-		return fail(err, errlen, "truncated (%zu bytes)", len);
+		return set_error(err, errlen, "truncated (%zu bytes)", len);
 	if (pcrf_selection(buf, &out->sel, err, errlen) < 0)
 		return -1;
 	nlists = load_le32(buf + PCRF_SEL_SIZE);
 	if (nlists > PCRF_MAX_LISTS)
-		return fail(err, errlen, "%u digest lists (at most %u)", nlists, PCRF_MAX_LISTS);
+		return set_error(err, errlen, "%u digest lists (at most %u)", nlists,
+				 PCRF_MAX_LISTS);
 	if (len != PCRF_SEL_SIZE + 4 + (size_t)nlists * PCRF_LIST_SIZE)
-		return fail(err, errlen, "%zu bytes, expected %zu for %u digest lists", len,
-			    PCRF_SEL_SIZE + 4 + (size_t)nlists * PCRF_LIST_SIZE, nlists);
+		return set_error(err, errlen, "%zu bytes, expected %zu for %u digest lists", len,
+				 PCRF_SEL_SIZE + 4 + (size_t)nlists * PCRF_LIST_SIZE, nlists);
 	if (pcrf_digests(buf + PCRF_SEL_SIZE + 4, nlists, out, err, errlen) < 0)
 		return -1;
 	return pcrf_assign(out, err, errlen);
@@ -659,7 +583,7 @@ int tpm_pcr_file_parse(const uint8_t *buf, size_t len, const char *source,
 	if (pcrf_parse(buf, len, out, why, sizeof(why)) == 0)
 		return 0;
 	memset(out, 0, sizeof(*out));
-	return fail(err, errlen, "%s: PCR file: %s", source, why);
+	return set_error(err, errlen, "%s: PCR file: %s", source, why);
 }
 
 int tpm_pcr_file_load(const char *path, struct tpm_pcr_file *out, char *err, size_t errlen)
@@ -670,8 +594,8 @@ int tpm_pcr_file_load(const char *path, struct tpm_pcr_file *out, char *err, siz
 
 	if (r < 0) {
 		memset(out, 0, sizeof(*out));
-		return fail(err, errlen, "%s: %s", path,
-			    r == -EFBIG ? "too large for a PCR file" : strerror(-r));
+		return set_error(err, errlen, "%s: %s", path,
+				 r == -EFBIG ? "too large for a PCR file" : strerror(-r));
 	}
 	return tpm_pcr_file_parse((const uint8_t *)buf, len, path, out, err, errlen);
 }

@@ -232,15 +232,20 @@ int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned lon
 	return 0;
 }
 
+int set_errorv(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	return -1;
+}
+
 int set_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	set_errorv(err, errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

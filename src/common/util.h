@@ -3,6 +3,7 @@
 #ifndef VTPM_UTIL_H
 #define VTPM_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -101,6 +102,9 @@ int mkdir_p(const char *path, mode_t mode);
 
 /* Format an error message into err (which may be NULL) and return -1. */
 int set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with a va_list, for wrappers that return something else (set_error is built on it). */
+int set_errorv(char *err, size_t errlen, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Parse an unsigned decimal integer in [min, max]; -1 on anything else. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "eventlog/eventlog.h"
+#include "tool/tool_log_formats.h"
 #include "tool/tool_logs.h"
 #include "common/util.h"
 
@@ -64,6 +65,8 @@ int tool_log_show(const struct tool_options *o, char **files, int nfiles)
 	struct evlog_replay rp;
 	int rc = 0;
 
+	if (tool_log_format_is_binary(o->format))
+		return tool_log_show_binary(o, files, nfiles);
 	if (load(o, &logs, files, nfiles) < 0)
 		return 2;
 	printf("%5s  %-6s %-104s %s\n", "REC", "RTMR", "DIGEST", "RECORD");
@@ -255,8 +258,11 @@ int tool_log_export(const struct tool_options *o, char **files, int nfiles)
 	char err[512];
 	int rc = 0;
 
+	if (tool_log_format_is_binary(o->format))
+		return tool_log_export_binary(o, files, nfiles);
 	if (o->format && strcmp(o->format, "cel-json") != 0) {
-		fprintf(stderr, "vtpm-rtmr: unknown export format '%s' (cel-json)\n", o->format);
+		fprintf(stderr, "vtpm-rtmr: unknown export format '%s' (cel-json, tcg2, ccel, "
+				"cel-tlv)\n", o->format);
 		return 2;
 	}
 	if (load(o, &logs, files, nfiles) < 0)

@@ -3,13 +3,16 @@
 #ifndef VTPM_TOOL_LOG_CMDS_H
 #define VTPM_TOOL_LOG_CMDS_H
 
+#include <stdbool.h>
+
 #include "rtmr_map/rtmr_backend.h"
 
 struct tool_options {
 	const char *runtime_dir;
 	enum rtmr_backend_kind backend;
 	const char *rtmr_dir;
-	const char *format;   /* text|json (replay), cel-json (export) */
+	const char *format;   /* text|json (replay), cel-json|tcg2|ccel|cel-tlv (export, show) */
+	bool standalone;      /* export --format ccel: with a Spec ID header */
 	const char *out;      /* export, attest: output file, NULL = stdout */
 	/* attest */
 	const char *nonce_hex;

@@ -12,9 +12,11 @@
 static void usage(FILE *f)
 {
 	fputs("Usage: vtpm-rtmr [OPTIONS] log show [FILE...]\n"
+	      "       vtpm-rtmr [OPTIONS] log show --format tcg2|ccel|cel-tlv FILE...\n"
 	      "       vtpm-rtmr [OPTIONS] log replay [--format text|json] [FILE...]\n"
 	      "       vtpm-rtmr [OPTIONS] log verify\n"
-	      "       vtpm-rtmr [OPTIONS] log export --format cel-json [--out FILE] [FILE...]\n"
+	      "       vtpm-rtmr [OPTIONS] log export --format cel-json|tcg2|ccel|cel-tlv\n"
+	      "                 [--standalone] [--out FILE] [FILE...]\n"
 	      "       vtpm-rtmr [OPTIONS] attest --nonce HEX|--nonce-file FILE [--out FILE]\n"
 	      "                 [--quote-provider auto|configfs-tsm|sim] [--configfs-dir DIR]\n"
 	      "       vtpm-rtmr verify --evidence FILE --nonce HEX|--nonce-file FILE\n"
@@ -23,12 +25,15 @@ static void usage(FILE *f)
 	      "                  [--tpm-pcrs FILE]]\n"
 	      "\n"
 	      "Without FILEs the logs are the runtime directory's rtmr<N>.log.\n"
-	      "  show     every record: number, RTMR, digest H(line), the record\n"
+	      "  show     every record: number, RTMR, digest H(line), the record; with\n"
+	      "           --format: the events of binary logs (a firmware CCEL, our exports)\n"
 	      "  replay   the register value each log implies and the PCR values per bank\n"
 	      "           that its vtpm records imply\n"
 	      "  verify   replay every log and compare with the live registers; exit 1 on a\n"
 	      "           mismatch, naming the record after which log and register part\n"
-	      "  export   the logs as one CEL-JSON document\n"
+	      "  export   the logs as one CEL-JSON document, a TCG2 log of the PCRs (tcg2), a\n"
+	      "           continuation of the firmware's CCEL (ccel; --standalone: with a\n"
+	      "           header of its own) or a CEL-TLV log (cel-tlv)\n"
 	      "  attest   evidence: a TEE quote with REPORTDATA = SHA-512(nonce || TPMT_PUBLIC(EK)),\n"
 	      "           the EK, and every log, as one JSON document\n"
 	      "  verify   check evidence (quote, signature chain, EK binding, RTMR replay) and\n"
@@ -39,7 +44,9 @@ static void usage(FILE *f)
 	      "  --runtime-dir DIR     where the logs are (default /run/vtpm-rtmr)\n"
 	      "  --rtmr-backend auto|tdx-sysfs|tdx-ioctl|sim   registers for verify (default auto)\n"
 	      "  --rtmr-dir DIR        tdx-sysfs directory\n"
-	      "  --format FMT          replay: text (default) or json; export: cel-json\n"
+	      "  --format FMT          replay: text (default) or json; export: cel-json, tcg2,\n"
+	      "                        ccel or cel-tlv; show: tcg2, ccel or cel-tlv input\n"
+	      "  --standalone          export --format ccel: start with a Spec ID header\n"
 	      "  --out FILE            export, attest: write to FILE instead of stdout\n"
 	      "  --nonce HEX, --nonce-file FILE   the verifier's nonce (1..1024 bytes)\n"
 	      "  --quote-provider auto|configfs-tsm|sim   (default: the daemon's, from\n"
@@ -60,7 +67,7 @@ static void usage(FILE *f)
 enum {
 	O_RUNTIME = 1, O_BACKEND, O_RTMR_DIR, O_FORMAT, O_OUT, O_HELP, O_NONCE, O_NONCE_FILE,
 	O_QUOTE_PROVIDER, O_CONFIGFS_DIR, O_EVIDENCE, O_TRUST_ANCHOR, O_EXPECT_EK, O_TPM_QUOTE,
-	O_TPM_SIGNATURE, O_AK_PUBLIC, O_TPM_PCRS,
+	O_TPM_SIGNATURE, O_AK_PUBLIC, O_TPM_PCRS, O_STANDALONE,
 };
 
 static const struct option opts[] = {
@@ -81,6 +88,7 @@ static const struct option opts[] = {
 	{ "tpm-signature", required_argument, NULL, O_TPM_SIGNATURE },
 	{ "ak-public", required_argument, NULL, O_AK_PUBLIC },
 	{ "tpm-pcrs", required_argument, NULL, O_TPM_PCRS },
+	{ "standalone", no_argument, NULL, O_STANDALONE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -141,6 +149,9 @@ static int parse(int argc, char **argv, struct tool_options *o)
 			break;
 		case O_TPM_PCRS:
 			o->tpm_pcrs = optarg;
+			break;
+		case O_STANDALONE:
+			o->standalone = true;
 			break;
 		case 'h':
 		case O_HELP:

@@ -20,7 +20,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_REPORT  ?= tests/RELIABILITY.md
 FUZZ_TARGETS := fuzz_pcr_cmds fuzz_frame fuzz_ctrl_channel fuzz_eventlog fuzz_map \
-		fuzz_options_config fuzz_ima_list fuzz_tdx_quote fuzz_evidence
+		fuzz_options_config fuzz_ima_list fuzz_tdx_quote fuzz_evidence fuzz_binlog
 FUZZ_RUN     ?= $(FUZZ_TARGETS)
 FUZZ_BINS    := $(addprefix $(FUZZ_B)/,$(FUZZ_TARGETS))
 
@@ -36,7 +36,9 @@ FUZZ_CFLAGS  = $(FUZZ_LIB_CFLAGS) -Werror -Itests/fuzz
 # src/ cannot break the fuzz build; after a refactor an "undefined reference" means a source
 # is missing here.
 FUZZ_LIB_SRCS := $(addprefix src/common/,hash_alg.c log.c util.c) \
-		$(addprefix src/eventlog/,eventlog_export.c eventlog_record.c eventlog_replay.c) \
+		$(addprefix src/eventlog/,eventlog_export.c eventlog_record.c eventlog_replay.c \
+		bytebuf.c ccel_export.c cel_tlv.c cel_tlv_export.c export_walk.c tcg2_export.c \
+		tcg2_parse.c tcg2_replay.c tcg2_show.c tcg2_write.c) \
 		$(addprefix src/daemon/,ek.c engine.c ima_bridge.c ima_list.c mirror.c nvstore.c \
 		options.c service.c service_ctrl.c tpm_setup.c) \
 		$(addprefix src/daemon/transport/,ctrl_channel.c) \

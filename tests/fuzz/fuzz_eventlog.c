@@ -4,13 +4,17 @@
  *
  * The input, and its first line, are parsed as one record (evlog_parse_record), replayed as a whole SHA-384 log
  * (evlog_replay_text, and again line by line with evlog_replay_line) and exported as CEL-JSON
- * (evlog_export_cel_json). Properties checked besides memory safety:
+ * (evlog_export_cel_json) and in the binary formats (src/eventlog/export_bin.h). Properties
+ * checked besides memory safety:
  *  - a parsed INIT/SYNC/vtpm record is canonical: the evlog_fmt_* builder of what was parsed
  *    gives back exactly the line;
  *  - evlog_replay_line leaves the replay unchanged on error;
  *  - replaying the text whole or line by line gives the same state;
  *  - a log that replays from an INIT exports, with one JSON record per log record (its content
- *    the line) and the replayed register value.
+ *    the line) and the replayed register value;
+ *  - its ccel and cel-tlv exports read back with one event per record, the ccel replay (from
+ *    an INIT of zeros) is the register value; if its tcg2 export succeeds, that log's replay
+ *    gives the PCRs the text's replay implies (PCRs 17-22 aside: they start at all-ones).
  */
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -20,6 +24,9 @@
 #include <string.h>
 
 #include "eventlog/eventlog.h"
+#include "eventlog/cel_tlv.h"
+#include "eventlog/export_bin.h"
+#include "eventlog/tcg2.h"
 #include "fuzz_common.h"
 #include "common/hash_alg.h"
 #include "common/util.h"
@@ -202,6 +209,79 @@ static void check_export(const char *text, size_t len, const struct hash_alg *al
 	}
 }
 
+static void check_tcg2_pcrs(const struct tcg2_replay *t, const struct evlog_replay *r)
+{
+	static const uint8_t zero[HASH_MAX_SIZE];
+	size_t nalgs;
+	const struct hash_alg *algs = hash_alg_all(&nalgs);
+
+	for (size_t a = 0; a < nalgs; a++) {
+		const struct evlog_pcr_bank *b = evlog_replay_bank(r, &algs[a]);
+
+		for (unsigned p = 0; p < EVLOG_PCRS; p = p == 16 ? 23 : p + 1) {
+			const uint8_t *got = tcg2_replay_value(t, &algs[a], p);
+
+			FUZZ_CHECK(memcmp(got ? got : zero, b ? b->value[p] : zero,
+					  algs[a].size) == 0);
+		}
+	}
+}
+
+/* The first record is INIT with an all-zero value. */
+static bool init_is_zero(const char *text, size_t len)
+{
+	static const uint8_t zero[HASH_MAX_SIZE];
+	struct evlog_record rec;
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *lf = memchr(text + pos, '\n', len - pos);
+		size_t n = lf ? (size_t)(lf - (text + pos)) : len - pos;
+
+		if (!evlog_line_is_comment(text + pos, n))
+			return evlog_parse_record(text + pos, n, &rec, NULL, 0) == 0 &&
+			       rec.kind == EVLOG_INIT && memcmp(rec.value, zero, rec.alg->size) == 0;
+		pos += n + 1;
+	}
+	return false;
+}
+
+static void check_binary_exports(const char *text, size_t len, const struct hash_alg *alg,
+				 const struct evlog_replay *r)
+{
+	struct evlog_export_log log = { .text = text, .len = len, .rtmr = 2, .name = "fuzz.log" };
+	uint8_t values[4][HASH_MAX_SIZE];
+	struct evlog_export_stats st;
+	struct tcg2_log_info info;
+	struct tcg2_replay *t = malloc(sizeof(*t));
+	struct bytebuf b = { 0 };
+	size_t n = 0;
+	char err[256];
+
+	if (!t)
+		abort();
+	FUZZ_CHECK(evlog_export_ccel(&log, 1, alg, false, &b, &st, err, sizeof(err)) == 0);
+	FUZZ_CHECK(st.events == r->records && st.records == r->records);
+	FUZZ_CHECK(tcg2_replay_mr(b.data, b.len, alg, values, 4, NULL, err, sizeof(err)) == 0);
+	FUZZ_CHECK(tcg2_log_parse(b.data, b.len, NULL, NULL, &info, err, sizeof(err)) == 0);
+	FUZZ_CHECK(info.events == r->records && info.padding == 0 && !info.has_spec_id);
+	if (r->sync_records == 0 && init_is_zero(text, len))
+		FUZZ_CHECK(memcmp(values[3], r->rtmr, alg->size) == 0);
+	bytebuf_free(&b);
+	FUZZ_CHECK(evlog_export_cel_tlv(&log, 1, alg, &b, &st, err, sizeof(err)) == 0);
+	FUZZ_CHECK(cel_tlv_parse(b.data, b.len, NULL, NULL, &n, err, sizeof(err)) == 0);
+	FUZZ_CHECK(n == r->records);
+	bytebuf_free(&b);
+	if (evlog_export_tcg2(&log, 1, alg, &b, NULL, err, sizeof(err)) == 0) {
+		FUZZ_CHECK(tcg2_replay_log(t, b.data, b.len, NULL, err, sizeof(err)) == 0);
+		check_tcg2_pcrs(t, r);
+	} else {
+		fuzz_check_err(err, sizeof(err));
+	}
+	bytebuf_free(&b);
+	free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct hash_alg *alg = hash_alg_by_name("sha384");
@@ -239,6 +319,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		FUZZ_CHECK(memcmp(whole, bylines, sizeof(*whole)) == 0);
 		check_export(text, size, alg, whole, s);
+		if (whole->started)
+			check_binary_exports(text, size, alg, whole);
 	}
 	free(whole);
 	free(bylines);

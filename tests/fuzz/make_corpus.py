@@ -11,6 +11,8 @@
   TCP proxy in front of swtpm's control port.
 - fuzz_eventlog: the event logs vtpm-rtmrd (socket transport, sim RTMRs) writes while
   tpm2-tools extend, event, reset and restart it (with a foreign extend: a SYNC record).
+- fuzz_binlog: those logs exported by vtpm-rtmr as tcg2, ccel (with and without header) and
+  cel-tlv, and a synthetic firmware CCEL with padding (tests/integration/synth_ccel.py).
 - fuzz_map, fuzz_options_config: etc/map.conf.example, etc/vtpm-rtmrd.conf and variants.
 
 Needs swtpm, swtpm_ioctl, tpm2-tools and a built vtpm-rtmrd. Nonces, HMACs and random data
@@ -388,6 +390,23 @@ def seeds_eventlog(logs):
               b"systemd boot-phase sysinit \xe2\x9c\x93\nvtpm startup clear\n")
 
 
+def seeds_binlog(logs, tool, work):
+    d = reset_dir("fuzz_binlog")
+    os.makedirs(work, exist_ok=True)
+    files = []
+    for name, text in logs.items():
+        files.append(os.path.join(work, name))
+        open(files[-1], "wb").write(text)
+    for seed, args in (("daemon_tcg2", ["--format", "tcg2"]),
+                       ("daemon_ccel", ["--format", "ccel"]),
+                       ("daemon_ccel_standalone", ["--format", "ccel", "--standalone"]),
+                       ("daemon_cel_tlv", ["--format", "cel-tlv"])):
+        run([tool, "log", "export"] + args + ["--out", os.path.join(d, seed)] + files,
+            check=True)
+    run([sys.executable, os.path.join(ROOT, "tests", "integration", "synth_ccel.py"),
+         os.path.join(d, "synth_ccel_padded"), "--padding", "64"], check=True)
+
+
 def seeds_text():
     d = reset_dir("fuzz_map")
     shutil.copy(os.path.join(ROOT, "etc", "map.conf.example"), os.path.join(d, "example"))
@@ -410,6 +429,7 @@ def seeds_text():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--daemon", default=os.path.join(ROOT, "build", "vtpm-rtmrd"))
+    ap.add_argument("--tool", default=os.path.join(ROOT, "build", "vtpm-rtmr"))
     ap.add_argument("--work", default=None, help="scratch directory (default: a temp dir)")
     a = ap.parse_args()
     work = a.work or tempfile.mkdtemp(prefix="vtpm-fuzz-corpus-")
@@ -418,7 +438,9 @@ def main():
         pairs, ctrl = capture_swtpm(os.path.join(work, "swtpm"))
         seeds_pcr_and_frame(pairs)
         seeds_ctrl(ctrl)
-        seeds_eventlog(capture_daemon(os.path.abspath(a.daemon), os.path.join(work, "daemon")))
+        logs = capture_daemon(os.path.abspath(a.daemon), os.path.join(work, "daemon"))
+        seeds_eventlog(logs)
+        seeds_binlog(logs, os.path.abspath(a.tool), os.path.join(work, "binlog"))
         seeds_text()
     finally:
         if not a.work:

@@ -111,7 +111,10 @@ PY
 start_daemon() {
 	log=$1
 	shift
-	"$DAEMON" "$@" >"$log" 2>&1 &
+	# emptied here, not by the background job's redirection: that may run after the first
+	# grep below, which would then find the previous daemon's "serving" line
+	: >"$log"
+	"$DAEMON" "$@" >>"$log" 2>&1 &
 	DAEMON_PID=$!
 	T_PIDS="$T_PIDS $DAEMON_PID"
 	i=0

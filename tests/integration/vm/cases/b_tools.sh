@@ -42,6 +42,7 @@ tools_round() {
 
 tools_round "$TPMRM_DEV" tpmrm
 tools_round "$TPM_DEV" tpm
+formats_check "after the tools"
 check_no_tpm_errors "after the tools"
 check "the daemon is still serving" alive "$DAEMON_PID"
 check "SIGTERM: the daemon exits 0" daemon_stop

@@ -59,6 +59,7 @@ check "within 5 s the poll alone logged a PCR 10 record for every entry ($n)" \
 	wait_for 5 sh -c "[ \"\$(awk '/^vtpm startup clear\$/ { n = 0 } /^vtpm extend 10 / { n++ } END { print n + 0 }' $RT/rtmr2.log)\" = $n ]"
 ima_check "after the poll"
 verify_all "with the IMA bridge"
+formats_check "with the IMA bridge"
 check_no_tpm_errors "IMA bridge"
 check "SIGTERM: the daemon exits 0" daemon_stop
 check "the daemon logged no errors" sh -c "! grep -iE 'error|fail' $DAEMON_LOG"

@@ -119,6 +119,7 @@ check "rtmr2.log has both records, in order" sh -c \
 	"grep '^vtpm extend 11 ' $RT/rtmr2.log | tail -n 2 | cut -d' ' -f5 | tr '\n' ' ' |
 	 grep -qx 'sha256/$(printf '%s' leave-initrd | hash_stdin sha256) sha256/$(printf '%s' sysinit | hash_stdin sha256) '"
 verify_all "after three phases"
+formats_check "after three phases"
 check_no_tpm_errors "systemd-pcrphase"
 cd /
 check "SIGTERM: the daemon exits 0" daemon_stop

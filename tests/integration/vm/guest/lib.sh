@@ -364,6 +364,94 @@ verify_all() {
 	fi
 }
 
+# ---- binary log exports -----------------------------------------------------------------------
+
+# pcrs_of_eventlog FILE: "bank pcr hex" lines from the "pcrs:" section of tpm2_eventlog's output
+pcrs_of_eventlog() {
+	awk '/^pcrs:/ { on = 1; next }
+	     on && /^  [a-z0-9_]+:[ \t]*$/ { b = $1; sub(/:$/, "", b); next }
+	     on && /^ +[0-9]+ *: *0x[0-9A-Fa-f]+/ { p = $1; sub(/:.*/, "", p); h = $0;
+		sub(/.*0x/, "", h); print b, p, tolower(h) }' "$1"
+}
+
+# eventlog_clean FILE OUT: tpm2_eventlog parses FILE into OUT and says nothing on stderr
+eventlog_clean() {
+	tpm2_eventlog "$1" >"$2" 2>"$2.err" && ! [ -s "$2.err" ]
+}
+
+# formats_check LABEL: the binary exports read by tpm2-tools' own parser, tpm2_eventlog:
+#   tcg2: its PCR values equal tpm2_pcrread on every bank; PCRs 0-15 it does not list read as
+#   zero (read before and after the export, until both reads agree: the IMA bridge may add
+#   records meanwhile);
+#   ccel --standalone: its sha384 value of index N+1 is RTMR N, for every log that starts at
+#   zero (INIT of zeros: here the emulated registers start at zero) and has no SYNC record.
+formats_check() {
+	label=$1
+	n=0
+	while :; do
+		n=$((n + 1))
+		t2 tpm2_pcrread >"$T_DIR/fmt.read1" 2>&1 &&
+			vtpm-rtmr --runtime-dir "$RT" log export --format tcg2 --out "$T_DIR/pcrs.tcg2" \
+				>"$T_DIR/fmt.export" 2>&1 &&
+			t2 tpm2_pcrread >"$T_DIR/fmt.read2" 2>&1 || { n=9; break; }
+		cmp -s "$T_DIR/fmt.read1" "$T_DIR/fmt.read2" && break
+		[ $n -ge 3 ] && break
+	done
+	if [ $n -ge 9 ] || ! cmp -s "$T_DIR/fmt.read1" "$T_DIR/fmt.read2"; then
+		fail "$label: tcg2 export between two equal tpm2_pcrread"
+		show "$T_DIR/fmt.export"
+		return
+	fi
+	pass "$label: vtpm-rtmr log export --format tcg2 ($(wc -c <"$T_DIR/pcrs.tcg2") bytes)"
+	if ! eventlog_clean "$T_DIR/pcrs.tcg2" "$T_DIR/tcg2.yaml"; then
+		fail "$label: tpm2_eventlog parses the tcg2 export without a message"
+		show "$T_DIR/tcg2.yaml.err"
+		return
+	fi
+	pass "$label: tpm2_eventlog parses the tcg2 export without a message"
+	pcrs_of_eventlog "$T_DIR/tcg2.yaml" >"$T_DIR/pcrs.el"
+	pcrs_of_pcrread "$T_DIR/fmt.read2" >"$T_DIR/pcrs.tpm"
+	if awk 'NR == FNR { el[$1 " " $2] = $3; nel++; next }
+		{ k = $1 " " $2; n++
+		  if (k in el) { if (el[k] != $3) { print k ": tpm2_eventlog " el[k] ", TPM " $3; bad++ }
+				 delete el[k] }
+		  else if ($2 <= 15 && $3 !~ /^0+$/) { print k ": TPM " $3 ", not in the tcg2 log"; bad++ } }
+		END { for (k in el) { print k ": in the tcg2 log, not read from the TPM"; bad++ }
+		      if (n < 24 || nel == 0) { print n " PCR values read, " nel " in the log"; bad++ }
+		      exit (bad > 0) }' "$T_DIR/pcrs.el" "$T_DIR/pcrs.tpm" >"$T_DIR/why" 2>&1; then
+		pass "$label: tpm2_eventlog's PCRs of the tcg2 export equal tpm2_pcrread, all banks ($(wc -l <"$T_DIR/pcrs.el") values)"
+	else
+		fail "$label: tpm2_eventlog's PCRs of the tcg2 export equal tpm2_pcrread"
+		show "$T_DIR/why"
+	fi
+	check "$label: export ccel --standalone" vtpm-rtmr --runtime-dir "$RT" log export \
+		--format ccel --standalone --out "$T_DIR/rtmrs.ccel"
+	if ! eventlog_clean "$T_DIR/rtmrs.ccel" "$T_DIR/ccel.yaml"; then
+		fail "$label: tpm2_eventlog parses the ccel export without a message"
+		show "$T_DIR/ccel.yaml.err"
+		return
+	fi
+	pcrs_of_eventlog "$T_DIR/ccel.yaml" >"$T_DIR/mrs.el"
+	ok=1
+	k=0
+	: >"$T_DIR/why"
+	for f in "$RT"/rtmr*.log; do
+		r=${f##*/rtmr}
+		r=${r%.log}
+		head -n 1 "$f" | grep -q '^INIT sha384/0*$' || continue
+		grep -q '^SYNC ' "$f" && continue
+		k=$((k + 1))
+		got=$(awk -v i=$((r + 1)) '$1 == "sha384" && $2 == i { print $3 }' "$T_DIR/mrs.el")
+		[ "$got" = "$(reg_hex "$r")" ] || { ok=0; echo "index $((r + 1)): $got, RTMR$r $(reg_hex "$r")" >>"$T_DIR/why"; }
+	done
+	if [ $ok = 1 ] && [ $k -gt 0 ]; then
+		pass "$label: tpm2_eventlog's sha384 index N+1 of the ccel export is RTMR N ($k registers)"
+	else
+		fail "$label: tpm2_eventlog's sha384 index N+1 of the ccel export is RTMR N ($k registers)"
+		show "$T_DIR/why"
+	fi
+}
+
 # ---- attestation verdicts ---------------------------------------------------------------------
 
 # random_hex N: N random bytes as lowercase hex
