@@ -105,6 +105,26 @@ static json_object *logs_json(const struct evidence *e)
 	return arr;
 }
 
+static json_object *tpm_quote_json(const struct evidence_tpm_quote *q)
+{
+	json_object *o = json_object_new_object(), *pcrs = json_object_new_array();
+
+	for (size_t i = 0; i < q->nvalues; i++) {
+		const struct tpm_pcr_value *v = &q->values[i];
+		const struct hash_alg *alg = hash_alg_by_tpm(v->alg);
+		json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "pcr", json_object_new_int(v->pcr));
+		json_object_object_add(p, "hashAlg", json_object_new_string(alg ? alg->name : "?"));
+		json_object_object_add(p, "value", hex_string(v->value, v->len));
+		json_object_array_add(pcrs, p);
+	}
+	json_object_object_add(o, "attest", b64_string(q->attest, q->attest_len));
+	json_object_object_add(o, "signature", b64_string(q->sig, q->sig_len));
+	json_object_object_add(o, "pcrs", pcrs);
+	return o;
+}
+
 int evidence_to_json(const struct evidence *e, json_object **out)
 {
 	json_object *o = json_object_new_object();
@@ -118,6 +138,10 @@ int evidence_to_json(const struct evidence *e, json_object **out)
 	json_object_object_add(o, "quote", b64_string(e->quote, e->quote_len));
 	json_object_object_add(o, "logs", logs_json(e));
 	json_object_object_add(o, "time", json_object_new_string(e->time));
+	json_object_object_add(o, "akPublic", b64_string(e->ak_pub, e->ak_pub_len));
+	json_object_object_add(o, "tpmQuote", tpm_quote_json(&e->tpm));
+	if (e->ccel)
+		json_object_object_add(o, "ccel", b64_string(e->ccel, e->ccel_len));
 	*out = o;
 	return 0;
 }
@@ -203,6 +227,90 @@ static int get_logs(json_object *o, struct evidence *e, char *err, size_t errlen
 	return 0;
 }
 
+/* Base64 of at most cap bytes into a fixed buffer. */
+static int get_b64_into(json_object *o, const char *key, uint8_t *out, size_t cap, size_t *len,
+			char *err, size_t errlen)
+{
+	_cleanup_free_ uint8_t *data = NULL;
+
+	if (get_b64(o, key, &data, len, err, errlen) < 0)
+		return -1;
+	if (*len > cap)
+		return set_error(err, errlen, "evidence: field '%s' longer than %zu bytes", key, cap);
+	memcpy(out, data, *len);
+	return 0;
+}
+
+static int get_pcr_value(json_object *p, struct tpm_pcr_value *v, char *err, size_t errlen)
+{
+	const struct hash_alg *alg;
+	json_object *n;
+	const char *name;
+	size_t len;
+	int32_t pcr;
+
+	if (!json_object_is_type(p, json_type_object) || !json_object_object_get_ex(p, "pcr", &n) ||
+	    !json_object_is_type(n, json_type_int) || (pcr = json_object_get_int(n)) < 0 ||
+	    pcr >= TPM2_MAX_PCRS)
+		return set_error(err, errlen, "evidence: a quoted PCR's 'pcr' is missing or out "
+				 "of range");
+	name = get_string(p, "hashAlg", err, errlen);
+	if (!name)
+		return -1;
+	alg = hash_alg_by_name(name);
+	if (!alg)
+		return set_error(err, errlen, "evidence: unknown quoted PCR hashAlg '%s'", name);
+	if (get_hex(p, "value", v->value, sizeof(v->value), &len, err, errlen) < 0)
+		return -1;
+	if (len != alg->size)
+		return set_error(err, errlen, "evidence: quoted PCR %d %s is %zu bytes, not %zu",
+				 pcr, name, len, alg->size);
+	v->alg = alg->tpm_alg;
+	v->pcr = (uint8_t)pcr;
+	v->len = (uint8_t)len;
+	return 0;
+}
+
+static int get_tpm_quote(json_object *o, struct evidence_tpm_quote *q, char *err, size_t errlen)
+{
+	json_object *t, *pcrs;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, "tpmQuote", &t) ||
+	    !json_object_is_type(t, json_type_object))
+		return set_error(err, errlen, "evidence: field 'tpmQuote' missing or not an object");
+	if (get_b64_into(t, "attest", q->attest, sizeof(q->attest), &q->attest_len, err,
+			 errlen) < 0 ||
+	    get_b64_into(t, "signature", q->sig, sizeof(q->sig), &q->sig_len, err, errlen) < 0)
+		return -1;
+	if (!json_object_object_get_ex(t, "pcrs", &pcrs) ||
+	    !json_object_is_type(pcrs, json_type_array))
+		return set_error(err, errlen, "evidence: field 'tpmQuote.pcrs' missing or not an "
+				 "array");
+	n = json_object_array_length(pcrs);
+	if (n > TPM_PCR_FILE_MAX_VALUES)
+		return set_error(err, errlen, "evidence: too many quoted PCR values (%zu)", n);
+	for (size_t i = 0; i < n; i++)
+		if (get_pcr_value(json_object_array_get_idx(pcrs, i), &q->values[i], err,
+				  errlen) < 0)
+			return -1;
+	q->nvalues = n;
+	return 0;
+}
+
+/* The firmware's CC event log, when the evidence carries one. */
+static int get_ccel(json_object *o, struct evidence *e, char *err, size_t errlen)
+{
+	if (!json_object_object_get_ex(o, "ccel", NULL))
+		return 0;
+	if (get_b64(o, "ccel", &e->ccel, &e->ccel_len, err, errlen) < 0)
+		return -1;
+	if (e->ccel_len > EVIDENCE_MAX_CCEL)
+		return set_error(err, errlen, "evidence: 'ccel' larger than %u bytes",
+				 EVIDENCE_MAX_CCEL);
+	return 0;
+}
+
 static int copy_string(json_object *o, const char *key, char *dst, size_t cap, char *err,
 		       size_t errlen)
 {
@@ -221,10 +329,12 @@ static int parse_fields(json_object *o, struct evidence *e, char *err, size_t er
 	json_object *v;
 	size_t rdlen = 0;
 
-	if (!json_object_object_get_ex(o, "version", &v) || json_object_get_int(v) != 1)
-		return set_error(err, errlen,
-				 "evidence: unsupported or missing 'version' (want 1)");
-	e->version = 1;
+	if (!json_object_object_get_ex(o, "version", &v) ||
+	    json_object_get_int(v) != EVIDENCE_VERSION)
+		return set_error(err, errlen, "evidence: unsupported or missing 'version' (want %d; "
+				 "evidence of version 1 has no TPM quote: make it again with "
+				 "this vtpm-rtmr)", EVIDENCE_VERSION);
+	e->version = EVIDENCE_VERSION;
 	if (copy_string(o, "provider", e->provider, sizeof(e->provider), err, errlen) < 0 ||
 	    copy_string(o, "ekType", e->ek_type, sizeof(e->ek_type), err, errlen) < 0 ||
 	    copy_string(o, "time", e->time, sizeof(e->time), err, errlen) < 0 ||
@@ -232,7 +342,9 @@ static int parse_fields(json_object *o, struct evidence *e, char *err, size_t er
 	    get_hex(o, "reportData", e->report_data, 64, &rdlen, err, errlen) < 0 ||
 	    get_b64(o, "ekPublic", &e->ek_pub, &e->ek_pub_len, err, errlen) < 0 ||
 	    get_b64(o, "quote", &e->quote, &e->quote_len, err, errlen) < 0 ||
-	    get_logs(o, e, err, errlen) < 0)
+	    get_logs(o, e, err, errlen) < 0 ||
+	    get_b64(o, "akPublic", &e->ak_pub, &e->ak_pub_len, err, errlen) < 0 ||
+	    get_tpm_quote(o, &e->tpm, err, errlen) < 0 || get_ccel(o, e, err, errlen) < 0)
 		return -1;
 	if (rdlen != 64)
 		return set_error(err, errlen, "evidence: 'reportData' must be 64 bytes");
@@ -267,6 +379,8 @@ void evidence_free(struct evidence *e)
 {
 	free(e->ek_pub);
 	free(e->quote);
+	free(e->ak_pub);
+	free(e->ccel);
 	for (size_t i = 0; i < e->nlogs; i++)
 		free(e->logs[i].text);
 	memset(e, 0, sizeof(*e));

@@ -217,6 +217,40 @@ int tpm_public_to_evp(const uint8_t *buf, size_t len, EVP_PKEY **out, char *err,
 	return r;
 }
 
+int tpm_ak_public_check(const uint8_t *buf, size_t len, EVP_PKEY **key, char *err,
+			size_t errlen)
+{
+	static const struct {
+		TPMA_OBJECT bit;
+		bool want;
+		const char *name;
+	} rules[] = {
+		{ TPMA_OBJECT_RESTRICTED, true, "restricted" },
+		{ TPMA_OBJECT_SIGN_ENCRYPT, true, "sign" },
+		{ TPMA_OBJECT_FIXEDTPM, true, "fixedTPM" },
+		{ TPMA_OBJECT_FIXEDPARENT, true, "fixedParent" },
+		{ TPMA_OBJECT_SENSITIVEDATAORIGIN, true, "sensitiveDataOrigin" },
+		{ TPMA_OBJECT_DECRYPT, false, "decrypt" },
+	};
+	TPMT_PUBLIC pub;
+	size_t off = 0;
+	int r;
+
+	memset(&pub, 0, sizeof(pub));
+	if (Tss2_MU_TPMT_PUBLIC_Unmarshal(buf, len, &off, &pub) != TSS2_RC_SUCCESS || off != len)
+		return set_error(err, errlen, "the AK is not one TPMT_PUBLIC");
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+		if (!!(pub.objectAttributes & rules[i].bit) != rules[i].want)
+			return set_error(err, errlen, "the AK %s %s (attributes 0x%08x)",
+					 rules[i].want ? "lacks" : "has", rules[i].name,
+					 pub.objectAttributes);
+	if (!key)
+		return 0;
+	r = ak_from_tpmt(&pub, key, err, errlen);
+	ERR_clear_error();
+	return r;
+}
+
 int tpm_ak_load(const char *path, EVP_PKEY **out, char *err, size_t errlen)
 {
 	_cleanup_free_ char *buf = NULL;

@@ -24,6 +24,15 @@
 int tpm_public_to_evp(const uint8_t *buf, size_t len, EVP_PKEY **out, char *err, size_t errlen);
 int tpm_ak_load(const char *path, EVP_PKEY **out, char *err, size_t errlen);
 
+/*
+ * An attestation key's TPMT_PUBLIC, strictly: exactly one TPMT_PUBLIC filling buf, RSA or ECC,
+ * with restricted, sign, fixedTPM, fixedParent and sensitiveDataOrigin set and decrypt clear
+ * (a key that can sign only what the TPM itself produced, and never leaves it). *key (may be
+ * NULL) gets its public key. 0, or -1 with err naming what is wrong.
+ */
+int tpm_ak_public_check(const uint8_t *buf, size_t len, EVP_PKEY **key, char *err,
+			size_t errlen);
+
 struct tpm_quote_info {
 	TPML_PCR_SELECTION sel; /* quoted selection */
 	uint8_t pcr_digest[64];

@@ -10,9 +10,15 @@
 
 #include "attest/evidence.h"
 #include "attest/quote_provider.h"
+#include "eventlog/eventlog.h"
 #include "tool/tool_logs.h"
+#include "tool/tool_tpm.h"
+#include "tool/tool_tpm_quote.h"
 #include "common/runtime_dir.h"
 #include "common/util.h"
+
+/* Where Linux shows the TDX firmware's CC event log (the ACPI CCEL table's log area). */
+#define CCEL_ACPI_TABLE "/sys/firmware/acpi/tables/data/CCEL"
 
 int tool_read_nonce(const struct tool_options *o, uint8_t *nonce, size_t cap, size_t *len)
 {
@@ -43,22 +49,31 @@ int tool_read_nonce(const struct tool_options *o, uint8_t *nonce, size_t cap, si
 	return 0;
 }
 
-static int read_ek(const struct tool_options *o, struct evidence *e)
+/* ek.tpmt or ak.tpmt of the runtime directory. */
+static int read_key(const struct tool_options *o, const char *name, const char *what,
+		    uint8_t **pub, size_t *len)
 {
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *path = runtime_path(o->runtime_dir, name);
 	char *data = NULL;
 	int r;
 
-	path = runtime_path(o->runtime_dir, RUNTIME_EK_PUBLIC);
 	if (!path)
 		return -1;
-	r = read_file_all(path, &data, &e->ek_pub_len, 4096);
+	r = read_file_all(path, &data, len, 4096);
 	if (r < 0) {
-		fprintf(stderr, "vtpm-rtmr: cannot read the EK from %s: %s (is vtpm-rtmrd "
-			"running with --runtime-dir %s?)\n", path, strerror(-r), o->runtime_dir);
+		fprintf(stderr, "vtpm-rtmr: cannot read the %s from %s: %s (is vtpm-rtmrd "
+			"running with --runtime-dir %s?)\n", what, path, strerror(-r),
+			o->runtime_dir);
 		return -1;
 	}
-	e->ek_pub = (uint8_t *)data;
+	*pub = (uint8_t *)data;
+	return 0;
+}
+
+static int read_ek(const struct tool_options *o, struct evidence *e)
+{
+	if (read_key(o, RUNTIME_EK_PUBLIC, "EK", &e->ek_pub, &e->ek_pub_len) < 0)
+		return -1;
 	snprintf(e->ek_type, sizeof(e->ek_type), "%s",
 		 evidence_ek_type(e->ek_pub, e->ek_pub_len));
 	return 0;
@@ -99,6 +114,81 @@ static int get_quote(const struct tool_options *o, struct evidence *e)
 	e->quote_len = q.len;
 	snprintf(e->provider, sizeof(e->provider), "%s", q.provider);
 	quote_result_free(&q);
+	return 0;
+}
+
+/* The PCRs the logs' last `vtpm map` records name: what the TPM quote covers. */
+static int mapped_pcrs(const struct tool_options *o, uint32_t *mask)
+{
+	struct tool_logs logs;
+	char err[512];
+	int r = 0;
+
+	*mask = 0;
+	if (tool_logs_load(&logs, o->runtime_dir, NULL, 0, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vtpm-rtmr: %s\n", err);
+		tool_logs_free(&logs);
+		return -1;
+	}
+	for (size_t i = 0; i < logs.n && r == 0; i++) {
+		struct evlog_replay rp;
+
+		evlog_replay_init(&rp, logs.log[i].alg);
+		if (evlog_replay_text(&rp, logs.log[i].text, logs.log[i].len, logs.log[i].path,
+				      NULL, NULL, err, sizeof(err)) < 0) {
+			fprintf(stderr, "vtpm-rtmr: %s\n", err);
+			r = -1;
+		} else if (!rp.group.record) {
+			fprintf(stderr, "vtpm-rtmr: %s has no vtpm map, ek, ak group (written by "
+				"an older vtpm-rtmrd?)\n", logs.log[i].path);
+			r = -1;
+		}
+		*mask |= rp.group.map;
+	}
+	tool_logs_free(&logs);
+	return r;
+}
+
+/* The TPM quote with the daemon's AK over every mapped PCR, before the TEE quote: the logs the
+ * TEE quote covers then hold every record the PCRs it quoted imply. */
+static int tpm_quote(const struct tool_options *o, struct evidence *e)
+{
+	struct tool_tpm *t = NULL;
+	char err[512], addr[512];
+	uint32_t mask;
+	int r;
+
+	if (read_key(o, RUNTIME_AK_PUBLIC, "AK", &e->ak_pub, &e->ak_pub_len) < 0 ||
+	    mapped_pcrs(o, &mask) < 0)
+		return -1;
+	if (tool_tpm_address(o->tpm, o->runtime_dir, addr, sizeof(addr), err, sizeof(err)) < 0 ||
+	    tool_tpm_open(addr, &t, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vtpm-rtmr: %s\n", err);
+		return -1;
+	}
+	r = tool_make_tpm_quote(t, e->ak_pub, e->ak_pub_len, mask, e->nonce, e->nonce_len,
+				&e->tpm, err, sizeof(err));
+	tool_tpm_close(t);
+	if (r < 0)
+		fprintf(stderr, "vtpm-rtmr: the TPM quote (%s) failed: %s\n", addr, err);
+	return r;
+}
+
+/* The firmware's CC event log: --ccel, else the ACPI table when the TD has one. */
+static int read_ccel(const struct tool_options *o, struct evidence *e)
+{
+	const char *path = o->ccel ? o->ccel : CCEL_ACPI_TABLE;
+	char *data = NULL;
+	int r = read_file_all(path, &data, &e->ccel_len, EVIDENCE_MAX_CCEL);
+
+	if (r == -ENOENT && !o->ccel)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "vtpm-rtmr: cannot read the CC event log %s: %s\n", path,
+			strerror(-r));
+		return -1;
+	}
+	e->ccel = (uint8_t *)data;
 	return 0;
 }
 
@@ -155,7 +245,8 @@ int tool_attest(const struct tool_options *o)
 	if (evidence_report_data(e.nonce, e.nonce_len, e.ek_pub, e.ek_pub_len,
 				 e.report_data) < 0)
 		goto out;
-	if (get_quote(o, &e) < 0 || add_logs(o, &e) < 0)
+	if (tpm_quote(o, &e) < 0 || get_quote(o, &e) < 0 || read_ccel(o, &e) < 0 ||
+	    add_logs(o, &e) < 0)
 		goto out;
 	strftime(e.time, sizeof(e.time), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	if (write_evidence(o, &e) == 0)

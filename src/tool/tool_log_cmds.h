@@ -19,6 +19,8 @@ struct tool_options {
 	const char *nonce_file;
 	const char *quote_provider;  /* auto|configfs-tsm|sim */
 	const char *configfs_dir;
+	const char *tpm;             /* the TPM's address (tool_tpm.h); NULL: the daemon's */
+	const char *ccel;            /* the firmware's CC event log; NULL: the ACPI table */
 	/* verify */
 	const char *evidence;
 	const char *trust_anchor;
@@ -26,7 +28,8 @@ struct tool_options {
 	const char *tpm_quote;
 	const char *tpm_signature;
 	const char *ak_public;
-	const char *tpm_pcrs;
+	const char *require_pcrs;    /* "8,9,10", "none"; NULL: every PCR the logs map */
+	bool allow_sync;             /* accept SYNC records for the RTMR replay */
 };
 
 /* Each returns the process exit code: 0 success, 1 verification failure, 2 error. */

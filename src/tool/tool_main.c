@@ -18,11 +18,12 @@ static void usage(FILE *f)
 	      "       vtpm-rtmr [OPTIONS] log export --format cel-json|tcg2|ccel|cel-tlv\n"
 	      "                 [--standalone] [--out FILE] [FILE...]\n"
 	      "       vtpm-rtmr [OPTIONS] attest --nonce HEX|--nonce-file FILE [--out FILE]\n"
+	      "                 [--tpm ADDRESS] [--ccel FILE]\n"
 	      "                 [--quote-provider auto|configfs-tsm|sim] [--configfs-dir DIR]\n"
 	      "       vtpm-rtmr verify --evidence FILE --nonce HEX|--nonce-file FILE\n"
-	      "                 [--trust-anchor PEM] [--expect-ek FILE]\n"
-	      "                 [--tpm-quote MSG --tpm-signature SIG --ak-public FILE\n"
-	      "                  [--tpm-pcrs FILE]]\n"
+	      "                 [--trust-anchor PEM] [--require-pcrs LIST|none] [--allow-sync]\n"
+	      "                 [--expect-ek FILE]\n"
+	      "                 [--tpm-quote MSG --tpm-signature SIG --ak-public FILE]\n"
 	      "\n"
 	      "Without FILEs the logs are the runtime directory's rtmr<N>.log.\n"
 	      "  show     every record: number, RTMR, digest H(line), the record; with\n"
@@ -34,11 +35,13 @@ static void usage(FILE *f)
 	      "  export   the logs as one CEL-JSON document, a TCG2 log of the PCRs (tcg2), a\n"
 	      "           continuation of the firmware's CCEL (ccel; --standalone: with a\n"
 	      "           header of its own) or a CEL-TLV log (cel-tlv)\n"
-	      "  attest   evidence: a TEE quote with REPORTDATA = SHA-512(nonce || TPMT_PUBLIC(EK)),\n"
-	      "           the EK, and every log, as one JSON document\n"
-	      "  verify   check evidence (quote, signature chain, EK binding, RTMR replay) and\n"
-	      "           optionally a tpm2_quote against the PCRs the log implies; prints a\n"
-	      "           JSON verdict; exit 0 only if every check passes\n"
+	      "  attest   evidence, one JSON document: a TPM quote with the daemon's AK over\n"
+	      "           every mapped PCR (the nonce as qualifying data), a TEE quote with\n"
+	      "           REPORTDATA = SHA-512(nonce || TPMT_PUBLIC(EK)), the EK, the AK, the\n"
+	      "           firmware's CC event log and every log\n"
+	      "  verify   check evidence: TEE quote and chain, EK binding, every RTMR explained\n"
+	      "           by its log, the logs' EK and AK, the TPM quote, every PCR's state;\n"
+	      "           prints a JSON verdict; exit 0 only if every check passes\n"
 	      "\n"
 	      "Options:\n"
 	      "  --runtime-dir DIR     where the logs are (default /run/vtpm-rtmr)\n"
@@ -52,12 +55,21 @@ static void usage(FILE *f)
 	      "  --quote-provider auto|configfs-tsm|sim   (default: the daemon's, from\n"
 	      "                        <runtime-dir>/quote-provider; else auto = configfs-tsm)\n"
 	      "  --configfs-dir DIR    configfs-tsm reports (default /sys/kernel/config/tsm/report)\n"
+	      "  --tpm ADDRESS         attest: the TPM (device:/dev/tpmrmN, swtpm:host=H,port=P,\n"
+	      "                        swtpm:path=P; default: the daemon's, from <runtime-dir>)\n"
+	      "  --ccel FILE           attest: the firmware's CC event log (default\n"
+	      "                        /sys/firmware/acpi/tables/data/CCEL when present)\n"
 	      "  --evidence FILE       verify: the evidence document\n"
 	      "  --trust-anchor PEM    verify: root of the PCK chain (default: Intel SGX Root CA)\n"
 	      "  --expect-ek FILE      verify: the EK must be this key (tpm2_createek -u output,\n"
 	      "                        TPM2B_PUBLIC or PEM)\n"
-	      "  --tpm-quote MSG --tpm-signature SIG --ak-public FILE [--tpm-pcrs FILE]\n"
-	      "                        verify: tpm2_quote's -m, -s and -o outputs and the AK\n"
+	      "  --require-pcrs LIST   verify: PCRs that must be verified, e.g. 0,1,7,8-15, or\n"
+	      "                        none (default: every PCR the logs map)\n"
+	      "  --allow-sync          verify: accept SYNC records for the RTMR replay (no PCR\n"
+	      "                        depending on records before one is verified)\n"
+	      "  --tpm-quote MSG --tpm-signature SIG --ak-public FILE\n"
+	      "                        verify: a tpm2_quote made with another key: fails (it\n"
+	      "                        needs a proof binding that key to the EK)\n"
 	      "  -h, --help\n"
 	      "\n"
 	      "Exit status: 0 success, 1 verification failed, 2 error.\n",
@@ -67,7 +79,7 @@ static void usage(FILE *f)
 enum {
 	O_RUNTIME = 1, O_BACKEND, O_RTMR_DIR, O_FORMAT, O_OUT, O_HELP, O_NONCE, O_NONCE_FILE,
 	O_QUOTE_PROVIDER, O_CONFIGFS_DIR, O_EVIDENCE, O_TRUST_ANCHOR, O_EXPECT_EK, O_TPM_QUOTE,
-	O_TPM_SIGNATURE, O_AK_PUBLIC, O_TPM_PCRS, O_STANDALONE,
+	O_TPM_SIGNATURE, O_AK_PUBLIC, O_TPM, O_CCEL, O_REQUIRE_PCRS, O_ALLOW_SYNC, O_STANDALONE,
 };
 
 static const struct option opts[] = {
@@ -87,7 +99,10 @@ static const struct option opts[] = {
 	{ "tpm-quote", required_argument, NULL, O_TPM_QUOTE },
 	{ "tpm-signature", required_argument, NULL, O_TPM_SIGNATURE },
 	{ "ak-public", required_argument, NULL, O_AK_PUBLIC },
-	{ "tpm-pcrs", required_argument, NULL, O_TPM_PCRS },
+	{ "tpm", required_argument, NULL, O_TPM },
+	{ "ccel", required_argument, NULL, O_CCEL },
+	{ "require-pcrs", required_argument, NULL, O_REQUIRE_PCRS },
+	{ "allow-sync", no_argument, NULL, O_ALLOW_SYNC },
 	{ "standalone", no_argument, NULL, O_STANDALONE },
 	{ NULL, 0, NULL, 0 },
 };
@@ -147,8 +162,17 @@ static int parse(int argc, char **argv, struct tool_options *o)
 		case O_AK_PUBLIC:
 			o->ak_public = optarg;
 			break;
-		case O_TPM_PCRS:
-			o->tpm_pcrs = optarg;
+		case O_TPM:
+			o->tpm = optarg;
+			break;
+		case O_CCEL:
+			o->ccel = optarg;
+			break;
+		case O_REQUIRE_PCRS:
+			o->require_pcrs = optarg;
+			break;
+		case O_ALLOW_SYNC:
+			o->allow_sync = true;
 			break;
 		case O_STANDALONE:
 			o->standalone = true;
