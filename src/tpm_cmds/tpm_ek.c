@@ -84,17 +84,64 @@ void ek_template(enum ek_type t, TPMT_PUBLIC *tmpl)
 		template_ecc(tmpl, t == EK_ECC_P384);
 }
 
-size_t tpm_build_create_primary_ek(uint8_t *out, size_t cap, enum ek_type t)
+#define AK_ATTRS (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | \
+		  TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH | \
+		  TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
+
+uint32_t ak_persistent_handle(void)
+{
+	return 0x81010002;
+}
+
+static void ak_template_rsa(TPMT_PUBLIC *p)
+{
+	TPMS_RSA_PARMS *r = &p->parameters.rsaDetail;
+
+	p->type = TPM2_ALG_RSA;
+	r->symmetric.algorithm = TPM2_ALG_NULL;
+	r->scheme.scheme = TPM2_ALG_RSASSA;
+	r->scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
+	r->keyBits = 2048;
+	r->exponent = 0;
+	p->unique.rsa.size = 256; /* zeros */
+}
+
+static void ak_template_ecc(TPMT_PUBLIC *p, bool p384)
+{
+	TPMS_ECC_PARMS *e = &p->parameters.eccDetail;
+
+	p->type = TPM2_ALG_ECC;
+	e->symmetric.algorithm = TPM2_ALG_NULL;
+	e->scheme.scheme = TPM2_ALG_ECDSA;
+	e->scheme.details.ecdsa.hashAlg = p384 ? TPM2_ALG_SHA384 : TPM2_ALG_SHA256;
+	e->curveID = p384 ? TPM2_ECC_NIST_P384 : TPM2_ECC_NIST_P256;
+	e->kdf.scheme = TPM2_ALG_NULL;
+	p->unique.ecc.x.size = p384 ? 48 : 32; /* zeros */
+	p->unique.ecc.y.size = p->unique.ecc.x.size;
+}
+
+void ak_template(enum ek_type t, TPMT_PUBLIC *tmpl)
+{
+	memset(tmpl, 0, sizeof(*tmpl));
+	tmpl->nameAlg = TPM2_ALG_SHA256;
+	tmpl->objectAttributes = AK_ATTRS;
+	if (t == EK_RSA2048)
+		ak_template_rsa(tmpl);
+	else
+		ak_template_ecc(tmpl, t == EK_ECC_P384);
+}
+
+size_t tpm_build_create_primary(uint8_t *out, size_t cap, uint32_t hierarchy,
+				const TPMT_PUBLIC *tmpl)
 {
 	TPM2B_SENSITIVE_CREATE sens = { 0 };
-	TPM2B_PUBLIC pub = { 0 };
+	TPM2B_PUBLIC pub = { .publicArea = *tmpl };
 	TPM2B_DATA outside = { 0 };
 	TPML_PCR_SELECTION pcrs = { 0 };
 	size_t off = 0;
 
-	ek_template(t, &pub.publicArea);
 	if (tpm_marshal_header(out, cap, &off, TPM2_ST_SESSIONS, TPM2_CC_CreatePrimary) ||
-	    Tss2_MU_UINT32_Marshal(TPM2_RH_ENDORSEMENT, out, cap, &off) ||
+	    Tss2_MU_UINT32_Marshal(hierarchy, out, cap, &off) ||
 	    tpm_marshal_pw_auth(out, cap, &off) ||
 	    Tss2_MU_TPM2B_SENSITIVE_CREATE_Marshal(&sens, out, cap, &off) ||
 	    Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, out, cap, &off) ||
@@ -102,6 +149,39 @@ size_t tpm_build_create_primary_ek(uint8_t *out, size_t cap, enum ek_type t)
 	    Tss2_MU_TPML_PCR_SELECTION_Marshal(&pcrs, out, cap, &off))
 		return 0;
 	return tpm_marshal_finish(out, cap, off);
+}
+
+size_t tpm_build_create_primary_ek(uint8_t *out, size_t cap, enum ek_type t)
+{
+	TPMT_PUBLIC tmpl;
+
+	ek_template(t, &tmpl);
+	return tpm_build_create_primary(out, cap, TPM2_RH_ENDORSEMENT, &tmpl);
+}
+
+/* The template's marshalled bytes with unique taken from key. 0 or -1. */
+static int marshal_with_unique(const TPMT_PUBLIC *tmpl, const TPMT_PUBLIC *key, uint8_t *out,
+			       size_t cap, size_t *len)
+{
+	TPMT_PUBLIC t = *tmpl;
+
+	*len = 0;
+	if (key->type != tmpl->type)
+		return -1;
+	t.unique = key->unique;
+	return Tss2_MU_TPMT_PUBLIC_Marshal(&t, out, cap, len) ? -1 : 0;
+}
+
+bool tpm_public_of_template(const uint8_t *pub, size_t len, const TPMT_PUBLIC *tmpl)
+{
+	uint8_t want[sizeof(TPMT_PUBLIC)];
+	TPMT_PUBLIC key = { 0 };
+	size_t off = 0, wlen;
+
+	if (Tss2_MU_TPMT_PUBLIC_Unmarshal(pub, len, &off, &key) || off != len ||
+	    marshal_with_unique(tmpl, &key, want, sizeof(want), &wlen) < 0)
+		return false;
+	return wlen == len && memcmp(want, pub, len) == 0;
 }
 
 /* Copy the TPMT_PUBLIC of a TPM2B_PUBLIC at *off verbatim, after checking it unmarshals. */
