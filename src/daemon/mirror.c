@@ -363,7 +363,7 @@ static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change 
 				return -1;
 			n = 0;
 		}
-		if (!alg || !pcr_banks_has(banks, ha->hashAlg))
+		if (!alg || !pcr_banks_has_pcr(banks, ha->hashAlg, chg->pcr))
 			continue;
 		d[n].alg = alg;
 		memcpy(d[n].d, &ha->digest, alg->size);

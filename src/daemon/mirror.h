@@ -50,8 +50,9 @@ void mirror_start_serving(struct mirror *m);
  * command is a malformed PCR-changing one (op->active is then false). */
 int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirror_op *op);
 /* After execution: if the change took effect, log and extend; an extend record carries the
- * digests of the banks the TPM has active (the TPM ignores the others). 0, or -1 with why
- * set: the change could not be mirrored and must not be reported as a success. */
+ * digests of exactly the banks in which the TPM has the PCR allocated (the TPM ignores the
+ * others). 0, or -1 with why set: the change could not be mirrored and must not be reported
+ * as a success. */
 int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, size_t rlen,
 		  const struct pcr_banks *banks, char *why, size_t whylen);
 

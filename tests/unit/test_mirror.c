@@ -781,6 +781,30 @@ static void test_extend_inactive_bank_dropped(void **state)
 	assert_memory_equal(reg, exp, SHA384_LEN);
 }
 
+/* A bank allocated in part (PCR_Allocate sha1:0-3): an extend of PCR 9 changes sha256 only,
+ * and its record says so; PCR 1 has both. */
+static void test_extend_partial_bank(void **state)
+{
+	static const struct pcr_banks part = {
+		2, { TPM2_ALG_SHA1, TPM2_ALG_SHA256 }, { 0xfffff0, 0 }
+	};
+	static const struct dig d1 = { TPM2_ALG_SHA1, 20, 0x5a };
+	struct fx *f = *state;
+	const struct dig d[] = { d1, d256 };
+	char line[LINE_MAX_TEST], h1[65], h256[65];
+
+	fx_open(f);
+	f->banks = part;
+	extend_ok(f, 9, d, 2);
+	dig_hex(&d1, h1);
+	dig_hex(&d256, h256);
+	snprintf(line, sizeof(line), "vtpm extend 9 sha256/%s", h256);
+	assert_last_line(f, 2, line);
+	extend_ok(f, 1, d, 2);
+	snprintf(line, sizeof(line), "vtpm extend 1 sha1/%s sha256/%s", h1, h256);
+	assert_last_line(f, 0, line);
+}
+
 /* Digests in wire order sha384, sha256 are written sorted by TPM_ALG_ID. */
 static void test_extend_digests_sorted(void **state)
 {
@@ -1340,6 +1364,7 @@ int main(void)
 		T(test_extend_refused_by_tpm),
 		T(test_extend_unmapped_inactive),
 		T(test_extend_inactive_bank_dropped),
+		T(test_extend_partial_bank),
 		T(test_extend_digests_sorted),
 		T(test_extend_same_bank_twice),
 		T(test_extend_dup_splits_runs),
