@@ -397,6 +397,14 @@ static int startup_state(struct mirror *m, char *why, size_t whylen)
 	return 0;
 }
 
+bool mirror_resume_recordable(const struct mirror *m)
+{
+	for (unsigned pcr = PCR_FIRST_NOT_SAVED; m && pcr < RTMR_MAP_PCRS; pcr++)
+		if (pcr_initial_byte(pcr) != 0 && rtmr_map_rtmr_of(&m->map, pcr) >= 0)
+			return false;
+	return true;
+}
+
 int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, size_t rlen,
 		  const struct pcr_banks *banks, char *why, size_t whylen)
 {

@@ -56,6 +56,10 @@ int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirr
 int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, size_t rlen,
 		  const struct pcr_banks *banks, char *why, size_t whylen);
 
+/* Whether a Startup(STATE) now could be recorded: false when a mapped PCR is one of 17-22,
+ * which Startup(STATE) puts back to all 0xFF, a value no record can say. */
+bool mirror_resume_recordable(const struct mirror *m);
+
 void mirror_get_stats(const struct mirror *m, struct mirror_stats *st);
 
 #endif
