@@ -100,7 +100,8 @@ static int open_state(struct daemon *d, char *err, size_t errlen)
 {
 	if (nvstore_open(d->state_dir, &d->store, err, errlen) < 0)
 		return -1;
-	/* nothing relies on the state before setup_ek flushes it: write each blob once */
+	/* nothing relies on the state before the start-up flushes it (tpm_setup.c): write each
+	 * blob once */
 	nvstore_write_back(d->store);
 	return 0;
 }
@@ -265,7 +266,8 @@ static void teardown(struct daemon *d)
 	ima_bridge_stop(d->bridge);
 	socket_transport_close(d->sock);
 	service_free(d->svc);
-	/* a start that failed before setup_ek keeps what libtpms wrote, as before write-back */
+	/* a start that failed before the identity was set up keeps what libtpms wrote, as before
+	 * write-back */
 	if (d->store)
 		nvstore_flush(d->store);
 	mirror_close(d->mirror);

@@ -333,11 +333,12 @@ uint32_t engine_reinit(bool delete_volatile)
 	char err[256];
 
 	engine_terminate();
+	/* before _TPM_Init, which would restore it (the daemon never stores one) */
+	if (delete_volatile)
+		nvstore_delete(engine_store, TPM_VOLATILESTATE_NAME, false);
 	if (lib_init(err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return TPM_FAIL;
 	}
-	if (delete_volatile)
-		nvstore_delete(engine_store, TPM_VOLATILESTATE_NAME, false);
 	return TPM_SUCCESS;
 }

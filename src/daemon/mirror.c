@@ -34,6 +34,8 @@ struct mirror {
 	long served_appends; /* appends for client commands (counted for the test hook) */
 	bool serving;
 	bool failed;         /* a record could not be mirrored: write nothing more */
+	bool identity_set;
+	uint8_t ek[32], ak[32]; /* sha256 of the EK's and the AK's TPMT_PUBLIC */
 };
 
 static void hex_of(const uint8_t *v, size_t n, char *out)
@@ -265,38 +267,55 @@ void mirror_get_stats(const struct mirror *m, struct mirror_stats *st)
 		memset(st, 0, sizeof(*st));
 }
 
-static int for_each_log(struct mirror *m, const char *line, size_t len, char *why, size_t whylen)
+void mirror_set_identity(struct mirror *m, const uint8_t ek_sha256[32],
+			 const uint8_t ak_sha256[32])
 {
-	for (unsigned i = 0; i < RTMR_MAX; i++)
-		if (m->logs[i].used && write_record(m, i, line, len, why, whylen) < 0)
+	if (!m)
+		return;
+	memcpy(m->ek, ek_sha256, sizeof(m->ek));
+	memcpy(m->ak, ak_sha256, sizeof(m->ak));
+	m->identity_set = true;
+}
+
+static uint32_t pcrs_of(const struct mirror *m, unsigned idx)
+{
+	uint32_t mask = 0;
+
+	for (unsigned pcr = 0; pcr < RTMR_MAP_PCRS; pcr++)
+		if (rtmr_map_rtmr_of(&m->map, pcr) == (int)idx)
+			mask |= 1u << pcr;
+	return mask;
+}
+
+/* The group of a new instance in one log: startup clear, map, ek, ak (DESIGN.md). */
+static int write_group(struct mirror *m, unsigned idx, char *why, size_t whylen)
+{
+	char line[4][128];
+	int len[4];
+
+	len[0] = evlog_fmt_startup_clear(line[0], sizeof(line[0]));
+	len[1] = evlog_fmt_map(line[1], sizeof(line[1]), pcrs_of(m, idx));
+	len[2] = evlog_fmt_ek(line[2], sizeof(line[2]), m->ek);
+	len[3] = evlog_fmt_ak(line[3], sizeof(line[3]), m->ak);
+	for (unsigned i = 0; i < ARRAY_SIZE(len); i++) {
+		if (len[i] < 0)
+			return set_error(why, whylen, "cannot format the records of a new instance");
+		if (write_record(m, idx, line[i], (size_t)len[i], why, whylen) < 0)
 			return -1;
+	}
 	return 0;
 }
 
 int mirror_new_instance(struct mirror *m, char *err, size_t errlen)
 {
-	char line[64];
-	int len;
-
 	if (!m)
 		return 0;
-	len = evlog_fmt_startup_clear(line, sizeof(line));
-	if (len < 0)
-		return set_error(err, errlen, "cannot format a startup record");
-	return for_each_log(m, line, (size_t)len, err, errlen);
-}
-
-int mirror_record_ek(struct mirror *m, const uint8_t sha256[32], char *err, size_t errlen)
-{
-	char line[128];
-	int len;
-
-	if (!m)
-		return 0;
-	len = evlog_fmt_ek(line, sizeof(line), sha256);
-	if (len < 0)
-		return set_error(err, errlen, "cannot format the EK record");
-	return for_each_log(m, line, (size_t)len, err, errlen);
+	if (!m->identity_set)
+		return set_error(err, errlen, "the EK and AK to record are not known yet");
+	for (unsigned i = 0; i < RTMR_MAX; i++)
+		if (m->logs[i].used && write_group(m, i, err, errlen) < 0)
+			return -1;
+	return 0;
 }
 
 int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirror_op *op)
@@ -344,7 +363,7 @@ static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change 
 				return -1;
 			n = 0;
 		}
-		if (!alg || !pcr_banks_has(banks, ha->hashAlg))
+		if (!alg || !pcr_banks_has_pcr(banks, ha->hashAlg, chg->pcr))
 			continue;
 		d[n].alg = alg;
 		memcpy(d[n].d, &ha->digest, alg->size);
@@ -376,6 +395,14 @@ static int startup_state(struct mirror *m, char *why, size_t whylen)
 			return -1;
 	}
 	return 0;
+}
+
+bool mirror_resume_recordable(const struct mirror *m)
+{
+	for (unsigned pcr = PCR_FIRST_NOT_SAVED; m && pcr < RTMR_MAP_PCRS; pcr++)
+		if (pcr_initial_byte(pcr) != 0 && rtmr_map_rtmr_of(&m->map, pcr) >= 0)
+			return false;
+	return true;
 }
 
 int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, size_t rlen,

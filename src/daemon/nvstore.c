@@ -19,7 +19,8 @@
 #define TEMP_SUFFIX ".state.tmp"  /* what write_file_atomic leaves behind: "<path>.tmp" */
 #define LOCK_NAME ".lock"
 #define SHA256_SIZE 32u
-#define MAX_CACHED 8u  /* libtpms uses three names: permall, volatilestate, savestate */
+/* libtpms uses permall, volatilestate, savestate; the daemon ek-public, ak-public */
+#define MAX_CACHED 8u
 
 /* A blob held in memory in write-back mode. */
 struct cached_blob {

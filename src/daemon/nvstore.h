@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The libtpms NV state store: named blobs ("permall", "volatilestate", "savestate") kept as
- * DIR/tpm2-<name>.state, each a 48-byte header followed by the blob:
+ * The libtpms NV state store: named blobs ("permall", "volatilestate", "savestate", and the
+ * daemon's "ek-public" and "ak-public", daemon/identity.h) kept as DIR/tpm2-<name>.state, each a 48-byte header followed by the blob:
  *
  *   offset  size  field
  *        0     8  magic "VTPMRTMR"

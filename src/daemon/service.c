@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash_alg.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "daemon/engine.h"
 #include "daemon/mirror.h"
 #include "daemon/service_priv.h"
@@ -109,12 +111,69 @@ static size_t set_locality(const uint8_t *cmd, size_t len, uint8_t *rsp, size_t 
 
 static void hook_pcrs_reset_locked(struct service *s);
 
+/* "sha1 (in part), sha256" into buf (cap > 0). */
+static void banks_text(const struct pcr_banks *b, char *buf, size_t cap)
+{
+	size_t off = 0;
+
+	snprintf(buf, cap, "none");
+	for (size_t i = 0; i < b->n && off < cap; i++) {
+		const struct hash_alg *alg = hash_alg_by_tpm(b->alg[i]);
+
+		off += (size_t)snprintf(buf + off, cap - off, "%s%s%s", i ? ", " : "",
+					alg ? alg->name : "?", b->missing[i] ? " (in part)" : "");
+	}
+}
+
+/* PCR_Allocate takes effect at _TPM_Init + Startup: after a Startup, read the allocation the
+ * TPM has now, before anything is recorded for it. A Startup(STATE) must not change it (the
+ * PCRs it restores into a new bank are in no log). 0, or -1 with why set. */
+static int reread_banks_locked(struct service *s, const uint8_t *cmd, size_t len, char *why,
+			       size_t whylen)
+{
+	struct pcr_banks now;
+	char was[128], is[128];
+	uint16_t su = TPM2_SU_CLEAR;
+
+	tpm_parse_su(cmd, len, TPM2_CC_Startup, &su);
+	if (engine_active_banks(&now) < 0)
+		return set_error(why, whylen, "cannot read the TPM's PCR banks after Startup");
+	if (pcr_banks_equal(&now, &s->banks))
+		return 0;
+	banks_text(&s->banks, was, sizeof(was));
+	banks_text(&now, is, sizeof(is));
+	if (su == TPM2_SU_STATE)
+		return set_error(why, whylen, "the PCR banks changed at Startup(STATE) (%s, were %s)",
+				 is, was);
+	log_info("PCR banks from this Startup(CLEAR) on: %s (were %s)", is, was);
+	s->banks = now;
+	return 0;
+}
+
+/* Keep s->resumable: what a Startup(STATE) would restore after this command succeeded. */
+static void track_resume_locked(struct service *s, const struct tpm_header *hdr,
+				const uint8_t *cmd, size_t len, const struct mirror_op *op)
+{
+	uint16_t su;
+
+	if (hdr->code == TPM2_CC_Shutdown)
+		s->resumable = tpm_parse_su(cmd, len, TPM2_CC_Shutdown, &su) == 0 &&
+			       su == TPM2_SU_STATE;
+	else if (hdr->code == TPM2_CC_Startup || hdr->code == TPM2_CC_PCR_Allocate)
+		s->resumable = false;
+	else if (op->active && op->chg.kind != PCR_CHANGE_STARTUP_CLEAR &&
+		 op->chg.kind != PCR_CHANGE_STARTUP_STATE && op->chg.pcr < PCR_FIRST_NOT_SAVED)
+		s->resumable = false;
+}
+
 /* One command through libtpms and the mirror: the client's, or one the hook asked for. */
 static size_t execute_locked(struct service *s, const uint8_t *cmd, size_t len, uint8_t *rsp,
 			     size_t cap)
 {
 	struct mirror_op op;
+	struct tpm_header hdr;
 	size_t rlen = 0;
+	uint32_t rc;
 	char why[512] = "the PCR change could not be mirrored";
 
 	if (mirror_prepare(s->mirror, cmd, len, &op) < 0) {
@@ -123,16 +182,25 @@ static size_t execute_locked(struct service *s, const uint8_t *cmd, size_t len, 
 		log_warn("refusing a malformed PCR-changing command (%zu bytes)", len);
 		return tpm_build_error_response(rsp, cap, TPM2_RC_SIZE);
 	}
+	tpm_header_parse(cmd, len, &hdr);
 	engine_process(cmd, len, rsp, cap, &rlen);
+	rc = tpm_response_rc(rsp, rlen);
+	if (rc == TPM2_RC_SUCCESS) {
+		if (hdr.code == TPM2_CC_Startup &&
+		    reread_banks_locked(s, cmd, len, why, sizeof(why)) < 0)
+			goto failed;
+		track_resume_locked(s, &hdr, cmd, len, &op);
+	}
 	if (!op.active)
 		return rlen;
-	if (mirror_commit(s->mirror, &op, rsp, rlen, &s->banks, why, sizeof(why)) < 0) {
-		fail_locked(s, why);
-		return tpm_build_error_response(rsp, cap, TPM2_RC_FAILURE);
-	}
-	if (op.chg.kind == PCR_CHANGE_STARTUP_CLEAR && tpm_response_rc(rsp, rlen) == 0)
+	if (mirror_commit(s->mirror, &op, rsp, rlen, &s->banks, why, sizeof(why)) < 0)
+		goto failed;
+	if (op.chg.kind == PCR_CHANGE_STARTUP_CLEAR && rc == TPM2_RC_SUCCESS)
 		hook_pcrs_reset_locked(s);
 	return rlen;
+failed:
+	fail_locked(s, why);
+	return tpm_build_error_response(rsp, cap, TPM2_RC_FAILURE);
 }
 
 /* ---- the pre-command hook ---- */
@@ -180,11 +248,53 @@ void service_run_hook(struct service *s)
 
 /* ---- client commands ---- */
 
+/* Startup(STATE) answers this when it has nothing to resume, as libtpms does. */
+#define RC_NOTHING_TO_RESUME (TPM2_RC_VALUE | TPM2_RC_P | TPM2_RC_1)
+
+/*
+ * A Startup that would give PCRs values no record describes is refused before libtpms sees it
+ * (DESIGN.md "Event log"): at a locality other than 0 (PCR 0 would hold the locality), or a
+ * Startup(STATE) that would restore PCRs the logs went past, or a bank no log has, or put a
+ * mapped PCR 17-22 back to all 0xFF. 0, or the response code to answer with.
+ */
+static uint32_t startup_refused_locked(struct service *s, const struct tpm_header *hdr,
+				       const uint8_t *cmd, size_t len)
+{
+	uint8_t locality = engine_get_locality();
+	uint16_t su;
+
+	if (hdr->code != TPM2_CC_Startup)
+		return 0;
+	if (locality != 0) {
+		log_warn("refusing TPM2_Startup at locality %u: it would set PCR 0 to the locality, "
+			 "which no record describes", locality);
+		return TPM2_RC_LOCALITY;
+	}
+	if (tpm_parse_su(cmd, len, TPM2_CC_Startup, &su) < 0 || su != TPM2_SU_STATE)
+		return 0;
+	if (!s->resumable) {
+		log_warn("refusing TPM2_Startup(STATE): a mirrored PCR or the PCR allocation "
+			 "changed after the last Shutdown(STATE), or there was none; the TPM would "
+			 "restore PCR values the event logs went past (Startup(CLEAR) starts anew)");
+		return RC_NOTHING_TO_RESUME;
+	}
+	if (!mirror_resume_recordable(s->mirror)) {
+		log_warn("refusing TPM2_Startup(STATE): it would put a mapped PCR 17-22 back to all "
+			 "0xFF, which no record can say (Startup(CLEAR) starts anew)");
+		return RC_NOTHING_TO_RESUME;
+	}
+	return 0;
+}
+
 /* A client's command: a reader of bridged PCRs first sees the hook caught up, so a quote never
  * lags the list a verifier reads next. */
 static size_t execute_client_locked(struct service *s, const struct tpm_header *hdr,
 				    const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap)
 {
+	uint32_t refused = startup_refused_locked(s, hdr, cmd, len);
+
+	if (refused)
+		return tpm_build_error_response(rsp, cap, refused);
 	if (s->hook && s->hook->before_command(s->hook_ctx, hdr->code))
 		run_hook_locked(s);
 	if (s->failed)

@@ -79,8 +79,13 @@ uint32_t service_ctrl_reset_established(struct service *s, uint8_t locality)
 		return TPM_BAD_LOCALITY;
 	pthread_mutex_lock(&s->lock);
 	if (engine_running()) {
+		/* the locality is this message's alone, as in swtpm: a later command (a Startup)
+		 * must not run at it */
+		uint8_t was = engine_get_locality();
+
 		engine_set_locality(locality);
 		res = engine_established_reset();
+		engine_set_locality(was);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return res;

@@ -14,7 +14,11 @@ struct service {
 	char fail_reason[512];
 	bool started;            /* service_start succeeded and service_stop did not run yet */
 	struct mirror *mirror;   /* NULL: nothing is mirrored */
-	struct pcr_banks banks;  /* the TPM's active PCR banks */
+	struct pcr_banks banks;  /* the TPM's active PCR banks, read at every Startup */
+	/* A Startup(STATE) now would restore PCRs a replay of the logs gives: a Shutdown(STATE)
+	 * succeeded since the last Startup, and since then no mirrored PCR that Startup(STATE)
+	 * restores changed and no PCR_Allocate succeeded. */
+	bool resumable;
 	const struct service_hook_ops *hook;
 	void *hook_ctx;
 	unsigned long commands;  /* commands answered, for status */

@@ -1,42 +1,65 @@
 // SPDX-License-Identifier: MIT
 #include "daemon/tpm_setup.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/runtime_dir.h"
 #include "common/util.h"
-#include "daemon/ek.h"
+#include "daemon/identity.h"
 #include "daemon/engine.h"
 #include "daemon/mirror.h"
 #include "daemon/nvstore.h"
 
-/* The EK bound in attestation: persistent in the TPM, its TPMT_PUBLIC in ek.tpmt, and a
- * `vtpm ek` record in every log. */
-static int setup_ek(const struct tpm_setup_config *cfg, char *err, size_t errlen)
+/* <runtime-dir>/ek.tpmt or ak.tpmt: the key's public area, or no file while it is unknown. */
+static int publish_key(const char *runtime_dir, const char *name, const struct key_identity *key,
+		       char *err, size_t errlen)
 {
-	_cleanup_free_ char *path = runtime_path(cfg->runtime_dir, RUNTIME_EK_PUBLIC);
-	struct ek_info ek;
+	_cleanup_free_ char *path = runtime_path(runtime_dir, name);
 	char hex[65];
 	int r;
 
 	if (!path)
 		return set_error(err, errlen, "out of memory");
-	if (ek_provision(cfg->ek_type, &ek, err, errlen) < 0)
+	if (!key->known) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return set_error(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+		return 0;
+	}
+	r = write_file_if_changed(path, key->pub, key->publen, 0644);
+	if (r < 0)
+		return set_error(err, errlen, "cannot write %s: %s", path, strerror(-r));
+	hex_encode(key->sha256, sizeof(key->sha256), hex);
+	log_info("%s %s 0x%08x, TPMT_PUBLIC sha256 %s in %s", key->what,
+		 key->at_handle ? "at" : "missing at", key->handle, hex, path);
+	return 0;
+}
+
+/*
+ * The EK and the AK (daemon/identity.h): checked or made, kept in the state directory, their
+ * public areas in ek.tpmt and ak.tpmt, and the identity the mirror records every new instance
+ * with. What the start-up wrote (a new TPM's seeds, the keys) is on disk before the runtime
+ * directory and the logs name the keys.
+ */
+static int setup_identity(const struct tpm_setup_config *cfg, bool manufactured, char *err,
+			  size_t errlen)
+{
+	struct identity id;
+	int r;
+
+	if (identity_establish(cfg->store, cfg->ek_type, manufactured, &id, err, errlen) < 0)
 		return -1;
-	/* what the start-up wrote (a new TPM's seeds, the persistent EK) is on disk before
-	 * ek.tpmt and the logs name the EK */
 	r = nvstore_flush(cfg->store);
 	if (r < 0)
 		return set_error(err, errlen, "cannot write the TPM state in %s: %s",
 				 nvstore_dir(cfg->store), strerror(-r));
-	r = write_file_if_changed(path, ek.pub, ek.publen, 0644);
-	if (r < 0)
-		return set_error(err, errlen, "cannot write %s: %s", path, strerror(-r));
-	hex_encode(ek.sha256, sizeof(ek.sha256), hex);
-	log_info("EK %s at 0x%08x, TPMT_PUBLIC sha256 %s in %s", ek_type_name(ek.type), ek.handle,
-		 hex, path);
-	return mirror_record_ek(cfg->mirror, ek.sha256, err, errlen);
+	if (publish_key(cfg->runtime_dir, RUNTIME_EK_PUBLIC, &id.ek, err, errlen) < 0 ||
+	    publish_key(cfg->runtime_dir, RUNTIME_AK_PUBLIC, &id.ak, err, errlen) < 0)
+		return -1;
+	mirror_set_identity(cfg->mirror, id.ek.sha256, id.ak.sha256);
+	return 0;
 }
 
 int tpm_setup_start(const struct tpm_setup_config *cfg, struct pcr_banks *banks, char *err,
@@ -50,7 +73,7 @@ int tpm_setup_start(const struct tpm_setup_config *cfg, struct pcr_banks *banks,
 		return set_error(err, errlen, "cannot read the TPM's PCR banks");
 	log_info("TPM 2.0 started (state %s%s)", nvstore_dir(cfg->store),
 		 cfg->ephemeral_state ? ", ephemeral" : "");
-	if (mirror_new_instance(cfg->mirror, err, errlen) < 0)
+	if (setup_identity(cfg, manufactured, err, errlen) < 0)
 		return -1;
-	return setup_ek(cfg, err, errlen);
+	return mirror_new_instance(cfg->mirror, err, errlen);
 }

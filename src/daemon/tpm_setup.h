@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Bringing the TPM up at daemon start: libtpms on its state (manufacturing a new TPM when the
- * state directory is empty), Startup(CLEAR), the active PCR banks, `vtpm startup clear` in
- * every log, and the EK bound in attestation (persistent in the TPM, its TPMT_PUBLIC in
- * <runtime-dir>/ek.tpmt, `vtpm ek` in every log). Runs through service_start(), under the
- * service's lock.
+ * state directory is empty), Startup(CLEAR), the active PCR banks, the EK bound in attestation
+ * and the daemon's AK (daemon/identity.h; their TPMT_PUBLIC in <runtime-dir>/ek.tpmt and
+ * ak.tpmt), then the records of the new instance in every log: `vtpm startup clear`, `vtpm
+ * map`, `vtpm ek`, `vtpm ak`. Runs through service_start(), under the service's lock.
  */
 #ifndef VTPM_TPM_SETUP_H
 #define VTPM_TPM_SETUP_H
@@ -23,7 +23,7 @@ struct tpm_setup_config {
 	bool ephemeral_state;    /* the state lives under the runtime directory (for the log) */
 	struct mirror *mirror;   /* NULL: nothing is mirrored */
 	enum ek_type ek_type;
-	const char *runtime_dir; /* where ek.tpmt goes */
+	const char *runtime_dir; /* where ek.tpmt and ak.tpmt go */
 };
 
 /* 0 with *banks set, or -1 with err set. */

@@ -247,24 +247,49 @@ int pcr_rsp_apply(const uint8_t *rsp, size_t len, struct pcr_change *chg)
 
 void pcr_banks_from_selection(const TPML_PCR_SELECTION *sel, struct pcr_banks *banks)
 {
-	banks->n = 0;
+	memset(banks, 0, sizeof(*banks));
 	for (uint32_t i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++) {
 		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
-		bool any = false;
+		uint32_t have = 0;
 
 		for (unsigned b = 0; b < s->sizeofSelect && b < sizeof(s->pcrSelect); b++)
-			any |= s->pcrSelect[b] != 0;
-		if (any && banks->n < PCR_BANKS_MAX)
+			have |= (uint32_t)s->pcrSelect[b] << (8 * b);
+		have &= (1u << PCR_CMDS_PCR_COUNT) - 1;
+		if (have && banks->n < PCR_BANKS_MAX) {
+			banks->missing[banks->n] = ~have & ((1u << PCR_CMDS_PCR_COUNT) - 1);
 			banks->alg[banks->n++] = s->hash;
+		}
 	}
+}
+
+static int bank_index(const struct pcr_banks *banks, uint16_t alg)
+{
+	for (size_t i = 0; i < banks->n && i < PCR_BANKS_MAX; i++)
+		if (banks->alg[i] == alg)
+			return (int)i;
+	return -1;
 }
 
 bool pcr_banks_has(const struct pcr_banks *banks, uint16_t alg)
 {
-	for (size_t i = 0; i < banks->n; i++)
-		if (banks->alg[i] == alg)
-			return true;
-	return false;
+	return bank_index(banks, alg) >= 0;
+}
+
+bool pcr_banks_has_pcr(const struct pcr_banks *banks, uint16_t alg, unsigned pcr)
+{
+	int i = bank_index(banks, alg);
+
+	return i >= 0 && pcr < PCR_CMDS_PCR_COUNT && !(banks->missing[i] & (1u << pcr));
+}
+
+bool pcr_banks_equal(const struct pcr_banks *a, const struct pcr_banks *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n && i < PCR_BANKS_MAX; i++)
+		if (a->alg[i] != b->alg[i] || a->missing[i] != b->missing[i])
+			return false;
+	return true;
 }
 
 static const char *const pcr_change_kind_table[] = {

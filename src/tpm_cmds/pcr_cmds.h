@@ -25,15 +25,22 @@ static inline uint8_t pcr_initial_byte(unsigned pcr)
 }
 
 /* The TPM's active PCR banks: the TPM_ALG_ID of every bank with at least one PCR allocated,
- * in the order the TPM lists them. */
+ * in the order the TPM lists them, and per bank the PCRs it does not have (PCR_Allocate may
+ * allocate part of a bank; zero, as in an initializer that names only algs: all 24). */
 #define PCR_BANKS_MAX 8
 struct pcr_banks {
 	size_t n;
 	uint16_t alg[PCR_BANKS_MAX];
+	uint32_t missing[PCR_BANKS_MAX]; /* bit n: PCR n is not allocated in bank alg[i] */
 };
 
 void pcr_banks_from_selection(const TPML_PCR_SELECTION *sel, struct pcr_banks *banks);
+/* Whether bank alg is active (has at least one PCR). */
 bool pcr_banks_has(const struct pcr_banks *banks, uint16_t alg);
+/* Whether PCR pcr is allocated in bank alg: an extend of that bank changes it. */
+bool pcr_banks_has_pcr(const struct pcr_banks *banks, uint16_t alg, unsigned pcr);
+/* The same banks with the same PCRs, in the same order. */
+bool pcr_banks_equal(const struct pcr_banks *a, const struct pcr_banks *b);
 
 enum pcr_change_kind {
 	PCR_CHANGE_NONE = 0,          /* command does not change a PCR */

@@ -65,6 +65,18 @@ size_t tpm_build_shutdown(uint8_t *out, size_t cap, uint16_t su)
 	return build_su_command(out, cap, TPM2_CC_Shutdown, su);
 }
 
+int tpm_parse_su(const uint8_t *cmd, size_t len, uint32_t cc, uint16_t *su)
+{
+	struct tpm_header hdr;
+	size_t off = TPM_HEADER_SIZE;
+
+	if (len != TPM_HEADER_SIZE + 2 || tpm_header_parse(cmd, len, &hdr) < 0 ||
+	    hdr.tag != TPM2_ST_NO_SESSIONS || hdr.size != len || hdr.code != cc ||
+	    Tss2_MU_UINT16_Unmarshal(cmd, len, &off, su))
+		return -1;
+	return 0;
+}
+
 uint32_t tpm_response_rc(const uint8_t *rsp, size_t len)
 {
 	struct tpm_header hdr;

@@ -31,6 +31,9 @@ size_t tpm_build_error_response(uint8_t *out, size_t cap, uint32_t rc);
 /* TPM2_Startup(su) / TPM2_Shutdown(su): 12-byte commands. Returns size or 0. */
 size_t tpm_build_startup(uint8_t *out, size_t cap, uint16_t su);
 size_t tpm_build_shutdown(uint8_t *out, size_t cap, uint16_t su);
+/* The su of a well-formed TPM2_Startup or TPM2_Shutdown frame (12 bytes, no sessions) whose
+ * command code is cc. 0, or -1 for anything else. */
+int tpm_parse_su(const uint8_t *cmd, size_t len, uint32_t cc, uint16_t *su);
 
 /* Response code of a response (TPM2_RC_FAILURE if it is too short to have one). */
 uint32_t tpm_response_rc(const uint8_t *rsp, size_t len);

@@ -58,6 +58,30 @@ static void test_build_su(void **state)
 	assert_int_equal(tpm_build_startup(buf, 11, TPM2_SU_CLEAR), 0);
 }
 
+/* tpm_parse_su: only a well-formed Startup or Shutdown of the code asked for. */
+static void test_parse_su(void **state)
+{
+	static const uint8_t shutdown_state[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x45, 0, 1 };
+	uint8_t buf[16];
+	uint16_t su = 0xffff;
+
+	(void)state;
+	assert_int_equal(tpm_parse_su(shutdown_state, 12, TPM2_CC_Shutdown, &su), 0);
+	assert_int_equal(su, TPM2_SU_STATE);
+	assert_int_equal(tpm_parse_su(shutdown_state, 12, TPM2_CC_Startup, &su), -1);
+	assert_int_equal(tpm_parse_su(shutdown_state, 11, TPM2_CC_Shutdown, &su), -1);
+	memcpy(buf, shutdown_state, 12);
+	buf[1] = 0x02; /* sessions */
+	assert_int_equal(tpm_parse_su(buf, 12, TPM2_CC_Shutdown, &su), -1);
+	memcpy(buf, shutdown_state, 12);
+	buf[5] = 13; /* size field says more */
+	buf[12] = 0;
+	assert_int_equal(tpm_parse_su(buf, 13, TPM2_CC_Shutdown, &su), -1);
+	assert_int_equal(tpm_build_startup(buf, sizeof(buf), TPM2_SU_CLEAR), 12);
+	assert_int_equal(tpm_parse_su(buf, 12, TPM2_CC_Startup, &su), 0);
+	assert_int_equal(su, TPM2_SU_CLEAR);
+}
+
 static void test_error_response(void **state)
 {
 	static const uint8_t failure[] = { 0x80, 0x01, 0, 0, 0, 10, 0, 0, 0x01, 0x01 };
@@ -127,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_header_parse),   cmocka_unit_test(test_frame_check),
 		cmocka_unit_test(test_build_su),       cmocka_unit_test(test_error_response),
 		cmocka_unit_test(test_pcr_allocate),   cmocka_unit_test(test_get_pcrs_roundtrip),
+		cmocka_unit_test(test_parse_su),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,13 +88,25 @@ static int teardown(void **state)
 	return r == 0 ? 0 : -1;
 }
 
-static void fx_open(struct fx *f)
+/* The identity the fixture's mirror records new instances with. */
+static const uint8_t ek_digest[32] = { [0 ... 31] = 0x11 };
+static const uint8_t ak_digest[32] = { [0 ... 31] = 0x22 };
+#define EK_LINE "vtpm ek sha256/1111111111111111111111111111111111111111111111111111111111111111"
+#define AK_LINE "vtpm ak sha256/2222222222222222222222222222222222222222222222222222222222222222"
+
+static void fx_open_bare(struct fx *f)
 {
 	char err[512] = "";
 
 	if (mirror_open(&f->m, &f->map, f->b, f->dir, err, sizeof(err)) < 0)
 		fail_msg("mirror_open: %s", err);
 	f->banks = all_banks;
+}
+
+static void fx_open(struct fx *f)
+{
+	fx_open_bare(f);
+	mirror_set_identity(f->m, ek_digest, ak_digest);
 }
 
 static void fx_close(struct fx *f)
@@ -562,6 +574,37 @@ static void test_reopen_continues(void **state)
 
 /* ---- 2. new instance -------------------------------------------------------------------- */
 
+/* The records of a new instance in log idx after INIT: startup clear, map, ek, ak. */
+static const char *const group_default[3][4] = {
+	{ "vtpm startup clear", "vtpm map 0,1,7", EK_LINE, AK_LINE },
+	{ "vtpm startup clear", "vtpm map 2,3,4,5,6", EK_LINE, AK_LINE },
+	{ "vtpm startup clear", "vtpm map 8,9,10,11,12,13,14,15", EK_LINE, AK_LINE },
+};
+
+/* Log idx is exactly its INIT line and then lines[0..n). */
+static void assert_log_is(struct fx *f, unsigned idx, const char *const *lines, size_t n)
+{
+	char init[LINE_MAX_TEST], want[8192] = "";
+	char *text;
+
+	init_line(init);
+	snprintf(want, sizeof(want), "%s\n", init);
+	for (size_t i = 0; i < n; i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s\n", lines[i]);
+	text = slurp_log(f, idx, NULL);
+	assert_string_equal(text, want);
+	free(text);
+}
+
+static bool log_has_line(struct fx *f, unsigned idx, const char *line_lf)
+{
+	char *text = slurp_log(f, idx, NULL);
+	bool found = strstr(text, line_lf) != NULL;
+
+	free(text);
+	return found;
+}
+
 static void test_new_instance(void **state)
 {
 	struct fx *f = *state;
@@ -576,12 +619,74 @@ static void test_new_instance(void **state)
 		init_line(init);
 		memset(exp, 0, sizeof(exp));
 		chain_str(exp, init);
-		chain_str(exp, "vtpm startup clear");
-		assert_last_line(f, i, "vtpm startup clear");
-		assert_int_equal(log_lines(f, i), 2);
+		for (unsigned j = 0; j < 4; j++)
+			chain_str(exp, group_default[i][j]);
+		assert_log_is(f, i, group_default[i], 4);
 		read_reg(f, i, reg);
 		assert_memory_equal(reg, exp, SHA384_LEN);
 	}
+}
+
+/* Without the identity there is no group to write: nothing is written at all. */
+static void test_new_instance_needs_identity(void **state)
+{
+	struct fx *f = *state;
+	char err[512] = "";
+
+	fx_open_bare(f);
+	assert_int_equal(mirror_new_instance(f->m, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not known"));
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(log_lines(f, i), 1);
+	/* an unknown key is recorded as all zero, as the daemon does when it cannot make it */
+	mirror_set_identity(f->m, (const uint8_t[32]){ 0 }, ak_digest);
+	assert_int_equal(mirror_new_instance(f->m, err, sizeof(err)), 0);
+	assert_last_line(f, 2, AK_LINE);
+	assert_true(log_has_line(f, 2, "vtpm ek sha256/"
+				 "0000000000000000000000000000000000000000000000000000000000000000\n"));
+}
+
+/* A map file's PCRs are what `vtpm map` names: a mapped 16 in RTMR3, none left in RTMR1. */
+static void test_new_instance_map(void **state)
+{
+	static const char *const rtmr1[] = { "vtpm startup clear", "vtpm map 2,3,4,6", EK_LINE,
+					     AK_LINE };
+	static const char *const rtmr3[] = { "vtpm startup clear", "vtpm map 5,16,23", EK_LINE,
+					     AK_LINE };
+	struct fx *f = *state;
+	char err[512] = "";
+
+	f->map.rtmr[5] = 3;
+	f->map.rtmr[16] = 3;
+	f->map.rtmr[23] = 3;
+	fx_open(f);
+	assert_int_equal(mirror_new_instance(f->m, err, sizeof(err)), 0);
+	assert_log_is(f, 1, rtmr1, 4);
+	assert_log_is(f, 3, rtmr3, 4);
+}
+
+/* A foreign extend found before the group: its SYNC comes first, the group stays whole. */
+static void test_new_instance_sync_first(void **state)
+{
+	struct fx *f = *state;
+	uint8_t reg[SHA384_LEN], poked[SHA384_LEN];
+	char err[512] = "", sync[LINE_MAX_TEST];
+	const char *lines[5];
+
+	fx_open(f);
+	read_reg(f, 2, poked);
+	chain_str(poked, "someone else");
+	poke_reg(f, 2, poked);
+	assert_int_equal(mirror_new_instance(f->m, err, sizeof(err)), 0);
+	value_line(sync, "SYNC", poked);
+	lines[0] = sync;
+	memcpy(&lines[1], group_default[2], sizeof(group_default[2]));
+	assert_log_is(f, 2, lines, 5);
+	memcpy(reg, poked, SHA384_LEN);
+	for (unsigned i = 0; i < 5; i++)
+		chain_str(reg, lines[i]);
+	read_reg(f, 2, poked);
+	assert_memory_equal(reg, poked, SHA384_LEN);
 }
 
 /* ---- 3. PCR_Extend ---------------------------------------------------------------------- */
@@ -674,6 +779,30 @@ static void test_extend_inactive_bank_dropped(void **state)
 	chain_str(exp, line);
 	read_reg(f, 2, reg);
 	assert_memory_equal(reg, exp, SHA384_LEN);
+}
+
+/* A bank allocated in part (PCR_Allocate sha1:0-3): an extend of PCR 9 changes sha256 only,
+ * and its record says so; PCR 1 has both. */
+static void test_extend_partial_bank(void **state)
+{
+	static const struct pcr_banks part = {
+		2, { TPM2_ALG_SHA1, TPM2_ALG_SHA256 }, { 0xfffff0, 0 }
+	};
+	static const struct dig d1 = { TPM2_ALG_SHA1, 20, 0x5a };
+	struct fx *f = *state;
+	const struct dig d[] = { d1, d256 };
+	char line[LINE_MAX_TEST], h1[65], h256[65];
+
+	fx_open(f);
+	f->banks = part;
+	extend_ok(f, 9, d, 2);
+	dig_hex(&d1, h1);
+	dig_hex(&d256, h256);
+	snprintf(line, sizeof(line), "vtpm extend 9 sha256/%s", h256);
+	assert_last_line(f, 2, line);
+	extend_ok(f, 1, d, 2);
+	snprintf(line, sizeof(line), "vtpm extend 1 sha1/%s sha256/%s", h1, h256);
+	assert_last_line(f, 0, line);
 }
 
 /* Digests in wire order sha384, sha256 are written sorted by TPM_ALG_ID. */
@@ -780,6 +909,8 @@ static void test_reset_unmapped_inactive(void **state)
 
 static void test_startup_clear(void **state)
 {
+	static const char *const rtmr3[] = { "vtpm startup clear", "vtpm map 16", EK_LINE,
+					     AK_LINE };
 	struct fx *f = *state;
 	uint8_t reg[SHA384_LEN], exp[4][SHA384_LEN];
 
@@ -789,9 +920,11 @@ static void test_startup_clear(void **state)
 		read_reg(f, i, exp[i]);
 	commit_ok(f, startup_clear, sizeof(startup_clear), rsp_ok_nosess, sizeof(rsp_ok_nosess));
 	for (unsigned i = 0; i < 4; i++) {
-		assert_last_line(f, i, "vtpm startup clear");
-		assert_int_equal(log_lines(f, i), 2);
-		chain_str(exp[i], "vtpm startup clear");
+		const char *const *g = i < 3 ? group_default[i] : rtmr3;
+
+		assert_log_is(f, i, g, 4);
+		for (unsigned j = 0; j < 4; j++)
+			chain_str(exp[i], g[j]);
 		read_reg(f, i, reg);
 		assert_memory_equal(reg, exp[i], SHA384_LEN);
 	}
@@ -1224,10 +1357,14 @@ int main(void)
 		T(test_open_fresh_nonzero_register),
 		T(test_reopen_continues),
 		T(test_new_instance),
+		T(test_new_instance_needs_identity),
+		T(test_new_instance_map),
+		T(test_new_instance_sync_first),
 		T(test_extend_hand_built_frame),
 		T(test_extend_refused_by_tpm),
 		T(test_extend_unmapped_inactive),
 		T(test_extend_inactive_bank_dropped),
+		T(test_extend_partial_bank),
 		T(test_extend_digests_sorted),
 		T(test_extend_same_bank_twice),
 		T(test_extend_dup_splits_runs),

@@ -1168,6 +1168,42 @@ static void test_rsp_none_kind(void **state)
 	assert_int_equal(apply(startup_ok_rsp, sizeof(startup_ok_rsp), &chg), -1);
 }
 
+/* The banks a GetCapability(PCRS) answer gives: active ones in the TPM's order, with the PCRs
+ * a partial allocation leaves out; an empty bank is not active. */
+static void test_banks_from_selection(void **state)
+{
+	TPML_PCR_SELECTION sel = { .count = 3 };
+	struct pcr_banks b, c;
+
+	(void)state;
+	sel.pcrSelections[0] = (TPMS_PCR_SELECTION){ TPM2_ALG_SHA256, 3, { 0xff, 0xff, 0xff } };
+	sel.pcrSelections[1] = (TPMS_PCR_SELECTION){ TPM2_ALG_SHA1, 3, { 0x0f, 0x00, 0x00 } };
+	sel.pcrSelections[2] = (TPMS_PCR_SELECTION){ TPM2_ALG_SHA384, 3, { 0, 0, 0 } };
+	pcr_banks_from_selection(&sel, &b);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.alg[0], TPM2_ALG_SHA256);
+	assert_int_equal(b.alg[1], TPM2_ALG_SHA1);
+	assert_true(pcr_banks_has(&b, TPM2_ALG_SHA1));
+	assert_false(pcr_banks_has(&b, TPM2_ALG_SHA384));
+	for (unsigned p = 0; p < 24; p++) {
+		assert_true(pcr_banks_has_pcr(&b, TPM2_ALG_SHA256, p));
+		assert_int_equal(pcr_banks_has_pcr(&b, TPM2_ALG_SHA1, p), p < 4);
+		assert_false(pcr_banks_has_pcr(&b, TPM2_ALG_SHA384, p));
+	}
+	assert_false(pcr_banks_has_pcr(&b, TPM2_ALG_SHA256, 24));
+	/* equal: same banks, same PCRs, same order */
+	c = b;
+	assert_true(pcr_banks_equal(&b, &c));
+	c.missing[1] = 0;
+	assert_false(pcr_banks_equal(&b, &c));
+	sel.count = 1;
+	pcr_banks_from_selection(&sel, &c);
+	assert_false(pcr_banks_equal(&b, &c));
+	/* a selection naming only algs (a test's initializer) has every PCR */
+	c = (struct pcr_banks){ 1, { TPM2_ALG_SHA256 } };
+	assert_true(pcr_banks_has_pcr(&c, TPM2_ALG_SHA256, 23));
+}
+
 static void test_kind_names(void **state)
 {
 	static const char *const want[] = {
@@ -1198,6 +1234,7 @@ int main(void)
 		cmocka_unit_test(test_startup_malformed),
 		cmocka_unit_test(test_not_pcr_commands),
 		cmocka_unit_test(test_handles_out_of_range),
+		cmocka_unit_test(test_banks_from_selection),
 		cmocka_unit_test(test_sequence_complete_null_pcr),
 		cmocka_unit_test(test_cmd_truncated_every_length),
 		cmocka_unit_test(test_cmd_size_field_wrong),

@@ -4,7 +4,9 @@
  * real libtpms and the real mirror over a stub RTMR backend that records what it was asked and
  * can fail on the k-th extend. Checked: the order execute -> append -> extend -> respond, the
  * state machine serving -> failed (and that nothing leaves it), control messages through the
- * service, and the pre-command hook.
+ * service, the pre-command hook, and the side doors the service closes: Startup at a locality
+ * other than 0, a Startup(STATE) the logs cannot follow, and the PCR allocation re-read at every
+ * Startup (so records carry exactly the banks the TPM has).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +17,7 @@
 #include <libtpms/tpm_error.h>
 #include <openssl/evp.h>
 #include <string.h>
+#include <tss2/tss2_mu.h>
 
 #define TMPDIR_PREFIX "/tmp/test_service"
 #include "tmpdir_fixture.h"
@@ -119,6 +122,9 @@ struct fx {
 	struct service *svc;
 };
 
+/* The map of the next setup: the default, and PCR 16 and 17 too when set. */
+static bool map_resettable;
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -136,6 +142,8 @@ static int setup(void **state)
 		f->stub.base.alg[i] = hash_alg_by_name("sha384");
 	f->stub.runtime_dir = f->t->root;
 	rtmr_map_default(&map);
+	if (map_resettable)
+		map.rtmr[16] = map.rtmr[17] = 3;
 	path_join(state_dir, f->t->root, "state");
 	if (mirror_open(&f->m, &map, &f->stub.base, f->t->root, err, sizeof(err)) < 0 ||
 	    nvstore_open(state_dir, &f->store, err, sizeof(err)) < 0 ||
@@ -152,6 +160,16 @@ static int setup(void **state)
 	}
 	*state = f;
 	return 0;
+}
+
+static int setup_resettable(void **state)
+{
+	int r;
+
+	map_resettable = true;
+	r = setup(state);
+	map_resettable = false;
+	return r;
 }
 
 static int teardown(void **state)
@@ -387,6 +405,219 @@ static void test_malformed_pcr_command_refused(void **state)
 	assert_false(service_failed(f->svc));
 }
 
+/* ---- side doors ------------------------------------------------------------------------- */
+
+static const uint8_t startup_state[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 1 };
+static const uint8_t shutdown_state[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x45, 0, 1 };
+static const uint8_t shutdown_clear[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x45, 0, 0 };
+#define RC_NOTHING_TO_RESUME (TPM2_RC_VALUE | TPM2_RC_P | TPM2_RC_1)
+
+/* The last line of rtmr<idx>.log (without its LF) into buf. */
+static void last_line(struct fx *f, unsigned idx, char *buf, size_t cap)
+{
+	char path[PATH_MAX], name[32], text[1 << 16];
+	FILE *fp;
+	size_t n;
+	char *start;
+
+	snprintf(name, sizeof(name), "rtmr%u.log", idx);
+	path_join(path, f->t->root, name);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	assert_true(n > 0 && text[n - 1] == '\n');
+	text[n - 1] = '\0';
+	start = strrchr(text, '\n');
+	start = start ? start + 1 : text;
+	assert_true(strlen(start) < cap);
+	memcpy(buf, start, strlen(start) + 1);
+}
+
+/* PCR pcr of the sha256 bank, through PCR_Read. */
+static void read_pcr256(struct fx *f, unsigned pcr, uint8_t out[32])
+{
+	uint8_t cmd[] = { 0x80, 0x01, 0, 0, 0, 20, 0, 0, 0x01, 0x7e, 0, 0, 0, 1, 0, 0x0b, 3, 0, 0, 0 };
+	uint8_t rsp[TPM_MAX_COMMAND_SIZE];
+	size_t rlen;
+
+	cmd[17 + pcr / 8] = (uint8_t)(1u << (pcr % 8));
+	rlen = service_command(f->svc, cmd, sizeof(cmd), rsp, sizeof(rsp), 0);
+	assert_int_equal(tpm_response_rc(rsp, rlen), TPM2_RC_SUCCESS);
+	/* ... TPML_DIGEST count 1, TPM2B size 32, the digest last */
+	assert_int_equal(rlen, 10 + 4 + 10 + 4 + 2 + 32);
+	memcpy(out, rsp + rlen - 32, 32);
+}
+
+/* Startup at localities 1-4 (libtpms would take 3 and set PCR 0 to 00..03): refused without a
+ * record, the TPM still waiting for its Startup; at 0 it is the new instance it always was. */
+static void test_startup_locality_refused(void **state)
+{
+	static const uint8_t zero[32];
+	struct fx *f = *state;
+	uint8_t pcr0[32];
+	char line[256];
+	unsigned extends;
+
+	assert_int_equal(service_ctrl_init(f->svc, false), TPM_SUCCESS);
+	extends = f->stub.extends;
+	for (uint8_t loc = 1; loc <= 4; loc++) {
+		assert_int_equal(service_ctrl_set_locality(f->svc, loc), TPM_SUCCESS);
+		assert_int_equal(run(f, startup_clear, sizeof(startup_clear)), TPM2_RC_LOCALITY);
+		assert_int_equal(run(f, startup_state, sizeof(startup_state)), TPM2_RC_LOCALITY);
+	}
+	assert_int_equal(f->stub.extends, extends);
+	assert_false(service_failed(f->svc));
+	assert_int_equal(run(f, getrandom, sizeof(getrandom)), TPM2_RC_INITIALIZE);
+	assert_int_equal(service_ctrl_set_locality(f->svc, 0), TPM_SUCCESS);
+	assert_int_equal(run(f, startup_clear, sizeof(startup_clear)), TPM2_RC_SUCCESS);
+	assert_int_equal(f->stub.extends, extends + 4 * 3); /* the group in three logs */
+	last_line(f, 0, line, sizeof(line));
+	assert_non_null(strstr(line, "vtpm ak sha256/"));
+	read_pcr256(f, 0, pcr0);
+	assert_memory_equal(pcr0, zero, 32);
+}
+
+/* CMD_RESET_TPMESTABLISHED at locality 3 leaves the locality where it was (as swtpm does). */
+static void test_reset_established_keeps_locality(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(service_ctrl_set_locality(f->svc, 0), TPM_SUCCESS);
+	service_ctrl_reset_established(f->svc, 3);
+	assert_int_equal(service_locality(f->svc), 0);
+	assert_int_equal(service_ctrl_init(f->svc, false), TPM_SUCCESS);
+	assert_int_equal(run(f, startup_clear, sizeof(startup_clear)), TPM2_RC_SUCCESS);
+}
+
+/* A Startup(STATE) follows the logs only right after a Shutdown(STATE) with no mirrored change
+ * of a PCR it restores between; libtpms agrees for these, and the service refuses on its own. */
+static void test_startup_state_after_change(void **state)
+{
+	struct fx *f = *state;
+
+	/* no Shutdown(STATE) since the daemon's Startup(CLEAR) */
+	assert_int_equal(service_ctrl_init(f->svc, false), TPM_SUCCESS);
+	assert_int_equal(run(f, startup_state, sizeof(startup_state)), RC_NOTHING_TO_RESUME);
+	assert_int_equal(run(f, startup_clear, sizeof(startup_clear)), TPM2_RC_SUCCESS);
+	/* Shutdown(STATE), a logged extend of PCR 8, _TPM_Init: resuming would undo it */
+	assert_int_equal(run(f, shutdown_state, sizeof(shutdown_state)), TPM2_RC_SUCCESS);
+	assert_int_equal(extend(f, 8, 0x77), TPM2_RC_SUCCESS);
+	assert_int_equal(service_ctrl_init(f->svc, false), TPM_SUCCESS);
+	assert_int_equal(run(f, startup_state, sizeof(startup_state)), RC_NOTHING_TO_RESUME);
+	assert_int_equal(run(f, startup_clear, sizeof(startup_clear)), TPM2_RC_SUCCESS);
+	/* saved again after the change: resuming gives what the logs say */
+	assert_int_equal(run(f, shutdown_state, sizeof(shutdown_state)), TPM2_RC_SUCCESS);
+	assert_int_equal(extend(f, 8, 0x78), TPM2_RC_SUCCESS);
+	assert_int_equal(run(f, shutdown_state, sizeof(shutdown_state)), TPM2_RC_SUCCESS);
+	assert_int_equal(service_ctrl_init(f->svc, false), TPM_SUCCESS);
+	assert_int_equal(run(f, startup_state, sizeof(startup_state)), TPM2_RC_SUCCESS);
+	/* an unmapped PCR (23 is reset by the resume anyway) does not matter; Shutdown(CLEAR) does */
+	assert_int_equal(run(f, shutdown_state, sizeof(shutdown_state)), TPM2_RC_SUCCESS);
+	assert_int_equal(extend(f, 23, 0x79), TPM2_RC_SUCCESS);
+	assert_int_equal(service_ctrl_init(f->svc, false), TPM_SUCCESS);
+	assert_int_equal(run(f, startup_state, sizeof(startup_state)), TPM2_RC_SUCCESS);
+	assert_int_equal(run(f, shutdown_state, sizeof(shutdown_state)), TPM2_RC_SUCCESS);
+	assert_int_equal(run(f, shutdown_clear, sizeof(shutdown_clear)), TPM2_RC_SUCCESS);
+	assert_int_equal(service_ctrl_init(f->svc, false), TPM_SUCCESS);
+	assert_int_equal(run(f, startup_state, sizeof(startup_state)), RC_NOTHING_TO_RESUME);
+	assert_false(service_failed(f->svc));
+}
+
+/* PCR 17 mapped: Startup(STATE) would put it back to all 0xFF, which no record says. Refused,
+ * where the mirror used to enter failure mode; PCR 16 gets its reset record as before. */
+static void test_startup_state_mapped_drtm_refused(void **state)
+{
+	struct fx *f = *state;
+	unsigned extends;
+
+	assert_int_equal(run(f, shutdown_state, sizeof(shutdown_state)), TPM2_RC_SUCCESS);
+	assert_int_equal(service_ctrl_init(f->svc, false), TPM_SUCCESS);
+	extends = f->stub.extends;
+	assert_int_equal(run(f, startup_state, sizeof(startup_state)), RC_NOTHING_TO_RESUME);
+	assert_int_equal(f->stub.extends, extends);
+	assert_false(service_failed(f->svc));
+	assert_int_equal(run(f, startup_clear, sizeof(startup_clear)), TPM2_RC_SUCCESS);
+	assert_int_equal(f->stub.extends, extends + 4 * 4); /* the group in four logs */
+}
+
+/* PCR_Allocate(platform, empty password) of sel. */
+static uint32_t allocate(struct fx *f, const TPML_PCR_SELECTION *sel)
+{
+	uint8_t cmd[256];
+	size_t off = 0, size_off = 2;
+
+	assert_int_equal(Tss2_MU_UINT16_Marshal(TPM2_ST_SESSIONS, cmd, sizeof(cmd), &off), 0);
+	assert_int_equal(Tss2_MU_UINT32_Marshal(0, cmd, sizeof(cmd), &off), 0);
+	assert_int_equal(Tss2_MU_UINT32_Marshal(TPM2_CC_PCR_Allocate, cmd, sizeof(cmd), &off), 0);
+	assert_int_equal(Tss2_MU_UINT32_Marshal(TPM2_RH_PLATFORM, cmd, sizeof(cmd), &off), 0);
+	assert_int_equal(Tss2_MU_UINT32_Marshal(9, cmd, sizeof(cmd), &off), 0);
+	assert_int_equal(Tss2_MU_UINT32_Marshal(TPM2_RS_PW, cmd, sizeof(cmd), &off), 0);
+	assert_int_equal(Tss2_MU_UINT16_Marshal(0, cmd, sizeof(cmd), &off), 0);
+	assert_int_equal(Tss2_MU_UINT8_Marshal(0, cmd, sizeof(cmd), &off), 0);
+	assert_int_equal(Tss2_MU_UINT16_Marshal(0, cmd, sizeof(cmd), &off), 0);
+	assert_int_equal(Tss2_MU_TPML_PCR_SELECTION_Marshal(sel, cmd, sizeof(cmd), &off), 0);
+	assert_int_equal(Tss2_MU_UINT32_Marshal((uint32_t)off, cmd, sizeof(cmd), &size_off), 0);
+	return run(f, cmd, off);
+}
+
+/* PCR_Digests of all four banks for pcr. */
+static uint32_t extend4(struct fx *f, uint32_t pcr)
+{
+	static const TPM2_ALG_ID algs[] = { TPM2_ALG_SHA1, TPM2_ALG_SHA256, TPM2_ALG_SHA384,
+					    TPM2_ALG_SHA512 };
+	TPML_DIGEST_VALUES d = { .count = 4 };
+	uint8_t cmd[512];
+	size_t len;
+
+	for (unsigned i = 0; i < 4; i++) {
+		d.digests[i].hashAlg = algs[i];
+		memset(&d.digests[i].digest, 0x40 + (int)i, sizeof(d.digests[i].digest));
+	}
+	len = tpm_build_pcr_extend(cmd, sizeof(cmd), pcr, &d);
+	assert_true(len > 0);
+	return run(f, cmd, len);
+}
+
+/* Does the last record of rtmr<idx>.log name bank alg ("sha1/")? */
+static bool last_names(struct fx *f, unsigned idx, const char *alg)
+{
+	char line[1024];
+
+	last_line(f, idx, line, sizeof(line));
+	return strstr(line, alg) != NULL;
+}
+
+/* PCR_Allocate takes effect at _TPM_Init + Startup(CLEAR): from then on records carry exactly
+ * the banks (and PCRs) the TPM has; a Startup(STATE) in between is refused. */
+static void test_banks_reread_at_startup(void **state)
+{
+	TPML_PCR_SELECTION sel = { .count = 4 };
+	struct fx *f = *state;
+
+	sel.pcrSelections[0] = (TPMS_PCR_SELECTION){ TPM2_ALG_SHA1, 3, { 0, 0, 0 } };
+	sel.pcrSelections[1] = (TPMS_PCR_SELECTION){ TPM2_ALG_SHA256, 3, { 0xff, 0xff, 0xff } };
+	sel.pcrSelections[2] = (TPMS_PCR_SELECTION){ TPM2_ALG_SHA384, 3, { 0x0f, 0, 0 } };
+	sel.pcrSelections[3] = (TPMS_PCR_SELECTION){ TPM2_ALG_SHA512, 3, { 0, 0, 0 } };
+	assert_int_equal(run(f, shutdown_state, sizeof(shutdown_state)), TPM2_RC_SUCCESS);
+	assert_int_equal(allocate(f, &sel), TPM2_RC_SUCCESS);
+	/* not in effect yet: the extend still changes all four banks, and says so */
+	assert_int_equal(extend4(f, 8), TPM2_RC_SUCCESS);
+	assert_true(last_names(f, 2, "sha1/") && last_names(f, 2, "sha512/"));
+	assert_int_equal(service_ctrl_init(f->svc, false), TPM_SUCCESS);
+	assert_int_equal(run(f, startup_state, sizeof(startup_state)), RC_NOTHING_TO_RESUME);
+	assert_int_equal(run(f, startup_clear, sizeof(startup_clear)), TPM2_RC_SUCCESS);
+	assert_false(service_failed(f->svc));
+	/* PCR 8: sha256 only; PCR 1: sha256 and sha384 (allocated for PCRs 0-3 only) */
+	assert_int_equal(extend4(f, 8), TPM2_RC_SUCCESS);
+	assert_true(last_names(f, 2, "vtpm extend 8 sha256/"));
+	assert_false(last_names(f, 2, "sha1/") || last_names(f, 2, "sha384/") ||
+		     last_names(f, 2, "sha512/"));
+	assert_int_equal(extend4(f, 1), TPM2_RC_SUCCESS);
+	assert_true(last_names(f, 0, "vtpm extend 1 sha256/") && last_names(f, 0, " sha384/"));
+	assert_false(last_names(f, 0, "sha1/") || last_names(f, 0, "sha512/"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +628,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_pcr_command_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_startup_locality_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_established_keeps_locality, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_startup_state_after_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_state_mapped_drtm_refused,
+						setup_resettable, teardown),
+		cmocka_unit_test_setup_teardown(test_banks_reread_at_startup, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

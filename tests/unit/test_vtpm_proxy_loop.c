@@ -131,6 +131,42 @@ static void test_commands_and_locality(void **state)
 	assert_int_equal(l.result, 0);
 }
 
+/* The kernel's locality command, then Startup: refused with TPM_RC_LOCALITY before libtpms
+ * (which would set PCR 0 to 00..03 at locality 3); at locality 0 it goes through. */
+static void test_startup_at_locality_refused(void **state)
+{
+	static const uint8_t setloc[2][11] = {
+		{ 0x80, 0x02, 0, 0, 0, 11, 0x20, 0x00, 0x10, 0x00, 3 },
+		{ 0x80, 0x02, 0, 0, 0, 11, 0x20, 0x00, 0x10, 0x00, 0 },
+	};
+	static const uint8_t startup_clear[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0 };
+	static const uint8_t pcr_read0[] = { 0x80, 0x01, 0, 0, 0, 20, 0, 0, 0x01, 0x7e,
+					     0, 0, 0, 1, 0, 0x0b, 3, 1, 0, 0 };
+	static const uint8_t zero[32];
+	uint8_t rsp[8192];
+	struct loop l;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(service_ctrl_init(fx.svc, false), 0); /* libtpms wants a Startup */
+	loop_start(&l);
+	n = transact(&l, setloc[0], sizeof(setloc[0]), rsp);
+	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_SUCCESS);
+	n = transact(&l, startup_clear, sizeof(startup_clear), rsp);
+	assert_int_equal(n, 10);
+	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_LOCALITY);
+	n = transact(&l, setloc[1], sizeof(setloc[1]), rsp);
+	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_SUCCESS);
+	n = transact(&l, startup_clear, sizeof(startup_clear), rsp);
+	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_SUCCESS);
+	n = transact(&l, pcr_read0, sizeof(pcr_read0), rsp);
+	assert_int_equal(tpm_response_rc(rsp, (size_t)n), TPM2_RC_SUCCESS);
+	assert_memory_equal(rsp + n - 32, zero, 32); /* PCR 0 sha256, not 00..03 */
+	assert_int_equal(write(l.stop[1], "x", 1), 1);
+	loop_join(&l);
+	assert_int_equal(l.result, 0);
+}
+
 static void test_oversized_and_hangup(void **state)
 {
 	static uint8_t big[5000];
@@ -171,6 +207,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commands_and_locality),
+		cmocka_unit_test(test_startup_at_locality_refused),
 		cmocka_unit_test(test_oversized_and_hangup),
 		cmocka_unit_test(test_create_without_vtpmx),
 	};
