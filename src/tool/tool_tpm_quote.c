@@ -14,6 +14,7 @@
 #include "tpm_cmds/tpm_quote_cmds.h"
 
 #define QUOTE_TRIES 5
+#define RETRIES 10 /* a TPM may ask for a command again (RETRY, YIELDED, TESTING), as tpm2-tss does */
 
 /* One command; its response in rsp. 0, or -1 with err set (I/O or a TPM error). */
 static int run(struct tool_tpm *t, const uint8_t *cmd, size_t len, const char *what,
@@ -23,9 +24,14 @@ static int run(struct tool_tpm *t, const uint8_t *cmd, size_t len, const char *w
 
 	if (!len)
 		return set_error(err, errlen, "cannot build %s", what);
-	if (tool_tpm_transact(t, cmd, len, rsp, TPM_MAX_COMMAND_SIZE, rlen, err, errlen) < 0)
-		return -1;
-	rc = tpm_response_rc(rsp, *rlen);
+	for (int i = 0; i < RETRIES; i++) {
+		if (tool_tpm_transact(t, cmd, len, rsp, TPM_MAX_COMMAND_SIZE, rlen, err,
+				      errlen) < 0)
+			return -1;
+		rc = tpm_response_rc(rsp, *rlen);
+		if (rc != TPM2_RC_RETRY && rc != TPM2_RC_YIELDED && rc != TPM2_RC_TESTING)
+			break;
+	}
 	if (rc != TPM2_RC_SUCCESS)
 		return set_error(err, errlen, "%s answered 0x%03x", what, rc);
 	return 0;
