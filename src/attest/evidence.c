@@ -9,6 +9,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "common/util.h"
+#include "tpm_cmds/pcr_cmds.h"
 
 int evidence_report_data(const uint8_t *nonce, size_t nonce_len, const uint8_t *ek_pub,
 			 size_t ek_pub_len, uint8_t out[64])
@@ -251,7 +252,7 @@ static int get_pcr_value(json_object *p, struct tpm_pcr_value *v, char *err, siz
 
 	if (!json_object_is_type(p, json_type_object) || !json_object_object_get_ex(p, "pcr", &n) ||
 	    !json_object_is_type(n, json_type_int) || (pcr = json_object_get_int(n)) < 0 ||
-	    pcr >= TPM2_MAX_PCRS)
+	    pcr >= PCR_CMDS_PCR_COUNT)
 		return set_error(err, errlen, "evidence: a quoted PCR's 'pcr' is missing or out "
 				 "of range");
 	name = get_string(p, "hashAlg", err, errlen);

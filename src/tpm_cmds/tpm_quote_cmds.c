@@ -26,11 +26,13 @@ size_t tpm_build_quote(uint8_t *out, size_t cap, uint32_t key, const uint8_t *qu
 	return tpm_marshal_finish(out, cap, off);
 }
 
-/* A success response with sessions: *off at its parameters, *end after them. */
+/* A success response: *off at its parameters, *end after them; with sessions, what follows
+ * the parameters must be whole authorization areas. */
 static int session_params(const uint8_t *rsp, size_t len, size_t *off, size_t *end)
 {
 	uint32_t psize;
 	uint16_t tag;
+	size_t auth;
 
 	if (tpm_unmarshal_response(rsp, len, off, &tag) < 0)
 		return -1;
@@ -40,7 +42,13 @@ static int session_params(const uint8_t *rsp, size_t len, size_t *off, size_t *e
 	if (Tss2_MU_UINT32_Unmarshal(rsp, len, off, &psize) || psize > len - *off)
 		return -1;
 	*end = *off + psize;
-	return 0;
+	for (auth = *end; auth < len;) {
+		TPMS_AUTH_RESPONSE a;
+
+		if (Tss2_MU_TPMS_AUTH_RESPONSE_Unmarshal(rsp, len, &auth, &a))
+			return -1;
+	}
+	return *end == len ? -1 : 0; /* a command with a session has a response auth area */
 }
 
 int tpm_parse_quote(const uint8_t *rsp, size_t len, uint8_t *attest, size_t attest_cap,

@@ -20,7 +20,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_REPORT  ?= tests/RELIABILITY.md
 FUZZ_TARGETS := fuzz_pcr_cmds fuzz_frame fuzz_ctrl_channel fuzz_eventlog fuzz_map \
-		fuzz_options_config fuzz_ima_list fuzz_tdx_quote fuzz_evidence fuzz_binlog
+		fuzz_options_config fuzz_ima_list fuzz_tdx_quote fuzz_evidence fuzz_binlog \
+		fuzz_tpm_attest
 FUZZ_RUN     ?= $(FUZZ_TARGETS)
 FUZZ_BINS    := $(addprefix $(FUZZ_B)/,$(FUZZ_TARGETS))
 
@@ -39,12 +40,13 @@ FUZZ_LIB_SRCS := $(addprefix src/common/,hash_alg.c log.c util.c) \
 		$(addprefix src/eventlog/,eventlog_export.c eventlog_record.c eventlog_replay.c \
 		bytebuf.c ccel_export.c cel_tlv.c cel_tlv_export.c export_walk.c tcg2_export.c \
 		tcg2_parse.c tcg2_replay.c tcg2_show.c tcg2_write.c) \
-		$(addprefix src/daemon/,ek.c engine.c ima_bridge.c ima_list.c mirror.c nvstore.c \
+		$(addprefix src/daemon/,identity.c engine.c ima_bridge.c ima_list.c mirror.c nvstore.c \
 		options.c service.c service_ctrl.c tpm_setup.c) \
 		$(addprefix src/daemon/transport/,ctrl_channel.c) \
-		$(addprefix src/tpm_cmds/,pcr_cmds.c tpm_build.c tpm_ek.c tpm_frame.c tpm_marshal.c) \
+		$(addprefix src/tpm_cmds/,pcr_cmds.c tpm_build.c tpm_ek.c tpm_frame.c tpm_marshal.c \
+		tpm_quote_cmds.c) \
 		$(addprefix src/attest/,evidence.c quote_provider.c tdx_quote.c tdx_quote_verify.c \
-		tdx_sim_ca.c tdx_sim_ca_quote.c trust_anchor.c) \
+		tdx_sim_ca.c tdx_sim_ca_quote.c tpm_quote.c trust_anchor.c) \
 		$(addprefix src/rtmr_map/,rtmr_backend.c rtmr_map.c rtmr_sim.c rtmr_tdx_ioctl.c \
 		rtmr_tdx_sysfs.c)
 FUZZ_OBJS    := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_B)/obj/%.o)

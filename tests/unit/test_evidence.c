@@ -45,8 +45,9 @@ static void test_base64(void **state)
 
 static void test_roundtrip(void **state)
 {
-	struct evidence e = { .version = 1, .nonce_len = 2, .nonce = { 0xab, 0xcd } }, back;
-	uint8_t ek[] = { 0, 1, 2, 3 }, quote[] = { 4, 5, 6 };
+	static struct evidence e = { .version = EVIDENCE_VERSION, .nonce_len = 2,
+				     .nonce = { 0xab, 0xcd } }, back;
+	uint8_t ek[] = { 0, 1, 2, 3 }, quote[] = { 4, 5, 6 }, ak[] = { 7, 8 }, ccel[] = { 9 };
 	char text[] = "INIT sha384/00\nvtpm startup clear\n", err[256];
 	json_object *doc;
 
@@ -64,6 +65,18 @@ static void test_roundtrip(void **state)
 	e.logs[0].alg = hash_alg_by_name("sha384");
 	e.logs[0].text = text;
 	e.logs[0].len = strlen(text);
+	e.ak_pub = ak;
+	e.ak_pub_len = sizeof(ak);
+	e.ccel = ccel;
+	e.ccel_len = sizeof(ccel);
+	memset(e.tpm.attest, 0x11, 100);
+	e.tpm.attest_len = 100;
+	memset(e.tpm.sig, 0x22, 50);
+	e.tpm.sig_len = 50;
+	e.tpm.nvalues = 2;
+	e.tpm.values[0] = (struct tpm_pcr_value){ .alg = 0x000b, .pcr = 8, .len = 32 };
+	e.tpm.values[1] = (struct tpm_pcr_value){ .alg = 0x000c, .pcr = 23, .len = 48 };
+	memset(e.tpm.values[1].value, 0xee, 48);
 	assert_int_equal(evidence_to_json(&e, &doc), 0);
 	assert_int_equal(evidence_from_json(json_object_to_json_string(doc), &back, err,
 					    sizeof(err)), 0);
@@ -78,6 +91,24 @@ static void test_roundtrip(void **state)
 	assert_int_equal(back.nlogs, 1);
 	assert_int_equal(back.logs[0].rtmr, 2);
 	assert_string_equal(back.logs[0].text, text);
+	assert_int_equal(back.ak_pub_len, sizeof(ak));
+	assert_memory_equal(back.ak_pub, ak, sizeof(ak));
+	assert_int_equal(back.ccel_len, sizeof(ccel));
+	assert_int_equal(back.tpm.attest_len, 100);
+	assert_memory_equal(back.tpm.attest, e.tpm.attest, 100);
+	assert_int_equal(back.tpm.sig_len, 50);
+	assert_int_equal(back.tpm.nvalues, 2);
+	assert_memory_equal(&back.tpm.values[1], &e.tpm.values[1], sizeof(e.tpm.values[1]));
+	assert_int_equal(back.tpm.values[0].pcr, 8);
+	evidence_free(&back);
+	/* without a CCEL the document has none, and parses back without one */
+	e.ccel = NULL;
+	assert_int_equal(evidence_to_json(&e, &doc), 0);
+	assert_null(json_object_object_get(doc, "ccel"));
+	assert_int_equal(evidence_from_json(json_object_to_json_string(doc), &back, err,
+					    sizeof(err)), 0);
+	json_object_put(doc);
+	assert_null(back.ccel);
 	evidence_free(&back);
 }
 
@@ -94,35 +125,56 @@ static void expect_bad(const char *json, const char *what)
 static void test_malformed(void **state)
 {
 	static const char base[] =
-		"{\"version\":1,\"provider\":\"sim\",\"nonce\":\"00\",\"ekType\":\"x\","
+		"{\"version\":2,\"provider\":\"sim\",\"nonce\":\"00\",\"ekType\":\"x\","
 		"\"ekPublic\":\"AAAA\",\"reportData\":\"%s\",\"quote\":\"%s\",\"logs\":%s,"
-		"\"time\":\"t\"}";
-	char rd[129], doc[1024];
+		"\"time\":\"t\",\"akPublic\":\"AAAA\",\"tpmQuote\":%s%s}";
+	static const char tq[] = "{\"attest\":\"AAAA\",\"signature\":\"AAAA\",\"pcrs\":%s}";
+	char rd[129], doc[2048], q[512];
 
 	(void)state;
 	memset(rd, 'a', 128);
 	rd[128] = '\0';
 	expect_bad("not json", "not valid JSON");
 	expect_bad("[1,2]", "not a JSON object");
-	expect_bad("{\"version\":2}", "version");
-	snprintf(doc, sizeof(doc), base, "00", "AAAA", "[]");
+	expect_bad("{\"version\":1}", "version");
+	expect_bad("{\"version\":3}", "version");
+	snprintf(q, sizeof(q), tq, "[]");
+	snprintf(doc, sizeof(doc), base, "00", "AAAA", "[]", q, "");
 	expect_bad(doc, "'reportData' must be 64 bytes");
-	snprintf(doc, sizeof(doc), base, rd, "A*AA", "[]");
+	snprintf(doc, sizeof(doc), base, rd, "A*AA", "[]", q, "");
 	expect_bad(doc, "'quote' is not base64");
-	snprintf(doc, sizeof(doc), base, rd, "AAAA", "{}");
+	snprintf(doc, sizeof(doc), base, rd, "AAAA", "{}", q, "");
 	expect_bad(doc, "'logs' missing or not an array");
-	snprintf(doc, sizeof(doc), base, rd, "AAAA", "[{\"rtmr\":9,\"hashAlg\":\"sha384\"}]");
+	snprintf(doc, sizeof(doc), base, rd, "AAAA", "[{\"rtmr\":9,\"hashAlg\":\"sha384\"}]", q, "");
 	expect_bad(doc, "'rtmr' is missing or out of range");
 	snprintf(doc, sizeof(doc), base, rd, "AAAA",
-		 "[{\"rtmr\":1,\"hashAlg\":\"md5\",\"log\":\"\"}]");
+		 "[{\"rtmr\":1,\"hashAlg\":\"md5\",\"log\":\"\"}]", q, "");
 	expect_bad(doc, "unknown log hashAlg");
+	snprintf(doc, sizeof(doc), base, rd, "AAAA", "[]", "[]", "");
+	expect_bad(doc, "'tpmQuote' missing or not an object");
+	snprintf(q, sizeof(q), tq, "{}");
+	snprintf(doc, sizeof(doc), base, rd, "AAAA", "[]", q, "");
+	expect_bad(doc, "'tpmQuote.pcrs' missing");
+	snprintf(q, sizeof(q), tq, "[{\"pcr\":24,\"hashAlg\":\"sha1\",\"value\":\"00\"}]");
+	snprintf(doc, sizeof(doc), base, rd, "AAAA", "[]", q, "");
+	expect_bad(doc, "'pcr' is missing or out of range");
+	snprintf(q, sizeof(q), tq, "[{\"pcr\":2,\"hashAlg\":\"md5\",\"value\":\"00\"}]");
+	snprintf(doc, sizeof(doc), base, rd, "AAAA", "[]", q, "");
+	expect_bad(doc, "unknown quoted PCR hashAlg");
+	snprintf(q, sizeof(q), tq, "[{\"pcr\":2,\"hashAlg\":\"sha1\",\"value\":\"00\"}]");
+	snprintf(doc, sizeof(doc), base, rd, "AAAA", "[]", q, "");
+	expect_bad(doc, "is 1 bytes, not 20");
+	snprintf(q, sizeof(q), tq, "[]");
+	snprintf(doc, sizeof(doc), base, rd, "AAAA", "[]", q, ",\"ccel\":\"!!\"");
+	expect_bad(doc, "'ccel' is not base64");
 	{
-		struct evidence e;
+		struct evidence *e = malloc(sizeof(*e));
 		char err[256];
 
-		snprintf(doc, sizeof(doc), base, rd, "AAAA", "[]");
-		assert_int_equal(evidence_from_json(doc, &e, err, sizeof(err)), 0);
-		evidence_free(&e);
+		snprintf(doc, sizeof(doc), base, rd, "AAAA", "[]", q, "");
+		assert_int_equal(evidence_from_json(doc, e, err, sizeof(err)), 0);
+		evidence_free(e);
+		free(e);
 	}
 }
 
