@@ -20,24 +20,35 @@ DOCDIR  ?= $(PREFIX)/share/doc/vtpm-rtmr
 
 B := build
 PKGS := libtpms tss2-mu libcrypto json-c
+
+# Nothing below asks pkg-config while this file is parsed: `make deps demo` on a fresh machine
+# parses it before `deps` has installed a single package. Each answer is computed when a recipe
+# first needs it ($(call once,VAR,VALUE) turns the recursive VAR into a simple one holding
+# VALUE), so by then `deps` has run: see the .NOTPARALLEL rule below for -j.
+once = $(eval $1 := $2)$($1)
+# $(call pkgconf,ARGS): pkg-config's answer, or a stop naming what is missing.
+pkgconf = $(call pkgconf_ok,$(shell pkg-config $1 2>/dev/null && echo PKGCONF_OK),$1)
+pkgconf_ok = $(if $(filter PKGCONF_OK,$1),$(filter-out PKGCONF_OK,$1),$(error \
+	pkg-config $2 failed: a package is missing; `make deps` installs them))
+
 # libsystemd is optional: src/notify.c dlopen()s it only under systemd (NOTIFY_SOCKET set),
 # so it is never linked; its headers, when present, only type-check the sd_notify call.
-HAVE_SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
-ifeq ($(HAVE_SYSTEMD),1)
-SYSTEMD_DEF := -DHAVE_SYSTEMD=1
-SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)
-endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SYSTEMD_CFLAGS)
+HAVE_SYSTEMD = $(call once,HAVE_SYSTEMD,$(shell pkg-config --exists libsystemd 2>/dev/null && echo 1))
+SYSTEMD_DEF = $(if $(HAVE_SYSTEMD),-DHAVE_SYSTEMD=1)
+SYSTEMD_CFLAGS = $(if $(HAVE_SYSTEMD),$(call once,SYSTEMD_CFLAGS,$(call pkgconf,--cflags libsystemd)))
+PKG_CFLAGS = $(call once,PKG_CFLAGS,$(call pkgconf,--cflags $(PKGS)) $(SYSTEMD_CFLAGS))
 # --as-needed: a binary records only the libraries it uses (the daemon has no json-c), also
 # where the toolchain does not default to it. -ldl: dlopen before glibc 2.34.
 # liburing (the socket transport's io_uring loop) is linked statically: the few functions used
 # cost less than mapping the shared library.
-PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
+PKG_LIBS = -Wl,--as-needed $(call once,PKG_LIBS_,$(call pkgconf,--libs $(PKGS))) \
 	-Wl,-Bstatic -luring -Wl,-Bdynamic -lpthread -ldl
 
 WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Isrc -I$(B)/gen -D_GNU_SOURCE $(SYSTEMD_DEF) $(PKG_CFLAGS) -MMD -MP
+# Recursive (=): PKG_CFLAGS is looked up when the first object is compiled, not here.
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) -Isrc -I$(B)/gen -D_GNU_SOURCE \
+	$(SYSTEMD_DEF) $(PKG_CFLAGS) -MMD -MP
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 MAINS    := src/daemon_main.c src/tool_main.c
@@ -49,14 +60,22 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRCS  := $(wildcard tests/tools/*.c)
 TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
-FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
-FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null)
+FUSE_CFLAGS = $(call once,FUSE_CFLAGS,$(call pkgconf,--cflags fuse3))
+FUSE_LIBS   = $(call once,FUSE_LIBS,$(call pkgconf,--libs fuse3))
 
 .PHONY: all deps demo check unit-check integration-check vm-check install clean bench
 all: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr
 
 deps:
 	sh scripts/install-deps.sh
+
+# `make deps X...` (the README's first command): every recipe of X must wait until deps has
+# installed the packages, also under -j. make 4.3 has no per-target .NOTPARALLEL, so such a
+# call runs its goals one after the other, in command-line order; `make deps` then
+# `make -jN X` as two calls keeps the parallel build.
+ifneq ($(filter deps,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
 
 demo: all
 	@BUILD=$(B) sh scripts/demo.sh
@@ -93,22 +112,22 @@ $(B)/libvtpmrtmr-asan.a: $(SAN_OBJS)
 	ar rcs $@ $^
 
 $(B)/vtpm-rtmrd: $(B)/obj/src/daemon_main.o $(B)/libvtpmrtmr.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/vtpm-rtmr: $(B)/obj/src/tool_main.o $(B)/libvtpmrtmr.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Sanitized daemon and tool: the integration tests run these.
 $(B)/asan/vtpm-rtmrd: $(B)/asan/src/daemon_main.o $(B)/libvtpmrtmr-asan.a
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 $(B)/asan/vtpm-rtmr: $(B)/asan/src/tool_main.o $(B)/libvtpmrtmr-asan.a
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libvtpmrtmr-asan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(B)/libvtpmrtmr-asan.a \
-		$(shell pkg-config --cflags --libs cmocka) $(PKG_LIBS)
+		$(call pkgconf,--cflags --libs cmocka) $(PKG_LIBS)
 
 $(B)/tests/tools/%: tests/tools/%.c $(B)/libvtpmrtmr.a
 	@mkdir -p $(dir $@)
