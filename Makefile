@@ -15,6 +15,7 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/vtpm-rtmr
 
@@ -157,6 +158,7 @@ install: all $(B)/vtpm-rtmrd.service
 	install -D -m 0644 systemd/modules-load.d/tpm_vtpm_proxy.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/vtpm-rtmr.conf
 	install -D -m 0644 systemd/tmpfiles.d/vtpm-rtmr.conf $(DESTDIR)$(TMPFILESDIR)/vtpm-rtmr.conf
+	install -D -m 0644 systemd/sysusers.d/vtpm-rtmr.conf $(DESTDIR)$(SYSUSERSDIR)/vtpm-rtmr.conf
 	install -D -m 0644 etc/vtpm-rtmrd.conf $(DESTDIR)$(DOCDIR)/vtpm-rtmrd.conf.example
 	install -D -m 0644 etc/map.conf.example $(DESTDIR)$(DOCDIR)/map.conf.example
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
