@@ -5,7 +5,8 @@
 #   make check      unit tests (ASan+UBSan), host and VM integration tests, 20 s per fuzzer
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (default 60)
 #   make bench      benchmarks against swtpm (not part of check)
-#   make install    install binaries, units and docs (DESTDIR, PREFIX)
+#   make man        the man pages, build/man/ (from man/*.in)
+#   make install    install binaries, man pages, units and docs (DESTDIR, PREFIX)
 #   make clean
 CC      ?= gcc
 PREFIX  ?= /usr/local
@@ -64,7 +65,7 @@ TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
 FUSE_CFLAGS = $(call once,FUSE_CFLAGS,$(call pkgconf,--cflags fuse3))
 FUSE_LIBS   = $(call once,FUSE_LIBS,$(call pkgconf,--libs fuse3))
 
-.PHONY: all deps demo check unit-check integration-check vm-check install clean bench
+.PHONY: all deps demo check unit-check integration-check vm-check man install clean bench
 all: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr
 
 deps:
@@ -147,13 +148,25 @@ $(B)/vtpm-rtmrd.service: systemd/vtpm-rtmrd.service.in FORCE
 	@mkdir -p $(B)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
 
+# Man pages: plain man(7) sources; regenerated on every call, like the unit, so the paths in
+# them follow DOCDIR of that call.
+MAN_PAGES := $(patsubst man/%.in,$(B)/man/%,$(wildcard man/*.in))
+man: $(MAN_PAGES)
+
+$(B)/man/%: man/%.in FORCE
+	@mkdir -p $(dir $@)
+	sed -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
+
 # The VM suite alone (make check runs it too, as tests/integration/test_vm.sh).
 vm-check: all
 	@VM_BIN_DIR=$(B) sh tests/integration/test_vm.sh
 
-install: all $(B)/vtpm-rtmrd.service
+install: all man $(B)/vtpm-rtmrd.service
 	install -D -m 0755 $(B)/vtpm-rtmrd $(DESTDIR)$(SBINDIR)/vtpm-rtmrd
 	install -D -m 0755 $(B)/vtpm-rtmr $(DESTDIR)$(BINDIR)/vtpm-rtmr
+	for m in $(MAN_PAGES); do \
+		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
+	done
 	install -D -m 0644 $(B)/vtpm-rtmrd.service $(DESTDIR)$(UNITDIR)/vtpm-rtmrd.service
 	install -D -m 0644 systemd/modules-load.d/tpm_vtpm_proxy.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/vtpm-rtmr.conf
