@@ -7,6 +7,7 @@
 #   make bench      benchmarks against swtpm (not part of check)
 #   make man        the man pages, build/man/ (from man/*.in)
 #   make install    install binaries, man pages, units and docs (DESTDIR, PREFIX)
+#   make deb        the Debian package (debian/): build/deb/vtpm-rtmr_<version>_<arch>.deb
 #   make clean
 CC      ?= gcc
 PREFIX  ?= /usr/local
@@ -65,7 +66,7 @@ TOOL_BINS  := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
 FUSE_CFLAGS = $(call once,FUSE_CFLAGS,$(call pkgconf,--cflags fuse3))
 FUSE_LIBS   = $(call once,FUSE_LIBS,$(call pkgconf,--libs fuse3))
 
-.PHONY: all deps demo check unit-check integration-check vm-check man install clean bench
+.PHONY: all deps demo check unit-check integration-check vm-check man install deb clean bench
 all: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr
 
 deps:
@@ -176,10 +177,26 @@ install: all man $(B)/vtpm-rtmrd.service
 	install -D -m 0644 etc/map.conf.example $(DESTDIR)$(DOCDIR)/map.conf.example
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 
+# The Debian package. dpkg-buildpackage builds in the tree it is started in (debian/.debhelper,
+# debian/vtpm-rtmr/, build/) and writes its outputs to the parent directory, so it runs in a
+# copy of the sources (what a clone holds: no .git, no build directories) under $(DEB_B)/src;
+# the .deb, -dbgsym .deb, .buildinfo and .changes end up in $(DEB_B).
+DEB_B = $(B)/deb
+B_REL = $(shell realpath -m --relative-to=. $(B))
+deb:
+	rm -rf $(DEB_B)
+	mkdir -p $(DEB_B)/src
+	tar -cf - --exclude=./.git --exclude=./build --exclude='./build-*' \
+		--exclude='./$(B_REL)' --exclude=__pycache__ . | tar -xf - -C $(DEB_B)/src
+	cd $(DEB_B)/src && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_B)/*.deb
+
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# Dependency files, but not those of the package build's own copy of the tree (make deb), nor
+# directories such as modules-load.d in its staging tree.
+-include $(shell find $(B) -path '$(B)/deb' -prune -o -type f -name '*.d' -print 2>/dev/null)
 include bench/bench.mk
 include tests/fuzz/fuzz.mk
 
