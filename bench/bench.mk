@@ -4,10 +4,11 @@
 #   make bench-build              build only
 #   make bench-profile            system calls and instructions per extend (strace, valgrind)
 # Run settings come from the environment (BENCH_ROUNDS, BENCH_N, ...: bench/run.py).
-# Uses B, CC, CFLAGS, ALL_CFLAGS and PKG_LIBS from the Makefile.
+# Uses B, CC, CFLAGS, ALL_CFLAGS, PKG_LIBS and pkgconf from the Makefile.
 
-BENCH_TCTI_CFLAGS := $(shell pkg-config --cflags tss2-tctildr 2>/dev/null)
-BENCH_TCTI_LIBS   := $(shell pkg-config --libs tss2-tctildr 2>/dev/null)
+# Looked up in the recipe (after `make deps` in the same call), not while parsing.
+BENCH_TCTI_CFLAGS = $(call pkgconf,--cflags tss2-tctildr)
+BENCH_TCTI_LIBS   = $(call pkgconf,--libs tss2-tctildr)
 BENCH_BINS := $(B)/bench/tpm_client $(B)/bench/floor_bench
 
 .PHONY: bench bench-build

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install every Debian package vtpm-rtmr needs to build, test and benchmark.
+# Install every Debian package vtpm-rtmr needs to build, test, benchmark and package
+# (debian/control's Build-Depends are a subset of this list).
 # Idempotent: packages already present are left alone; apt-get update runs only
 # when something is missing.
 set -eu
@@ -10,7 +11,9 @@ libfuse3-dev fuse3
 tpm2-tools swtpm swtpm-tools
 openssl xxd python3 procps iproute2 systemd
 qemu-system-x86 busybox-static xz-utils
-clang libclang-rt-14-dev llvm ima-evm-utils"
+clang libclang-rt-14-dev llvm ima-evm-utils
+mandoc man-db
+debhelper dpkg-dev fakeroot lintian"
 
 missing=""
 for p in $PKGS; do
