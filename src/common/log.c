@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "common/log.h"
+#include "common/util.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -51,10 +52,9 @@ static const char *level_word(enum log_level level)
 	return words[level];
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+static void log_vmsg(enum log_level level, const char *suffix, const char *fmt, va_list ap)
 {
 	static int journal = -1;
-	va_list ap;
 
 	if (level > current_level)
 		return;
@@ -66,10 +66,37 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	else
 		fprintf(stderr, "%s: ", ident);
 	fputs(level_word(level), stderr);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	fputs(suffix, stderr);
 	fputc('\n', stderr);
 	fflush(stderr);
 	pthread_mutex_unlock(&log_lock);
+}
+
+void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
+{
+	uint64_t now = now_ms();
+	char more[64] = "";
+	va_list ap;
+
+	if (rl->last_ms && now - rl->last_ms < LOG_RATELIMIT_MS) {
+		rl->suppressed++;
+		return;
+	}
+	if (rl->suppressed)
+		snprintf(more, sizeof(more), " (and %u more like it since the last)", rl->suppressed);
+	rl->last_ms = now ? now : 1;
+	rl->suppressed = 0;
+	va_start(ap, fmt);
+	log_vmsg(level, more, fmt, ap);
+	va_end(ap);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, "", fmt, ap);
+	va_end(ap);
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define HEX_DIGIT(n) ((char)((n) < 10 ? '0' + (n) : 'a' - 10 + (n)))
 #define HEX_PAIR(v) { HEX_DIGIT((v) >> 4), HEX_DIGIT((v) & 0xf) }
@@ -258,4 +259,12 @@ int write_file_if_changed(const char *path, const void *data, size_t len, mode_t
 	    memcmp(old, data, len) == 0)
 		return 0;
 	return write_file_atomic(path, data, len, mode);
+}
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

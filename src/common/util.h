@@ -106,6 +106,9 @@ int set_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((for
 int set_errorv(char *err, size_t errlen, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t now_ms(void);
+
 /* Parse an unsigned decimal integer in [min, max]; -1 on anything else. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 

@@ -219,6 +219,8 @@ static int open_socket(struct daemon *d, char *err, size_t errlen)
 		.bind_addr = d->opts->bind_addr,
 		.port = d->opts->port,
 		.unix_path = d->opts->unix_path,
+		.first_ms = d->opts->conn_timeout_ms,
+		.message_ms = d->opts->command_timeout_ms,
 	};
 
 	if (choose_transport(d->opts) != TRANSPORT_SOCKET)

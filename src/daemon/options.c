@@ -27,6 +27,8 @@ enum opt_id {
 	OPT_IMA_BRIDGE,
 	OPT_IMA_LIST,
 	OPT_IMA_POLL_MS,
+	OPT_CONN_TIMEOUT,
+	OPT_COMMAND_TIMEOUT,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -50,6 +52,8 @@ static const struct option long_opts[] = {
 	{ "ima-bridge", required_argument, NULL, OPT_IMA_BRIDGE },
 	{ "ima-list", required_argument, NULL, OPT_IMA_LIST },
 	{ "ima-poll-ms", required_argument, NULL, OPT_IMA_POLL_MS },
+	{ "conn-timeout", required_argument, NULL, OPT_CONN_TIMEOUT },
+	{ "command-timeout", required_argument, NULL, OPT_COMMAND_TIMEOUT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -82,6 +86,8 @@ void options_init(struct daemon_options *o)
 	o->ek_type = EK_RSA2048;
 	o->ima_bridge = IMA_BRIDGE_AUTO;
 	o->ima_poll_ms = 1000;
+	o->conn_timeout_ms = 5000;
+	o->command_timeout_ms = 30000;
 }
 
 void options_free(struct daemon_options *o)
@@ -127,15 +133,33 @@ static int set_path(char **dst, const char *val, const char *what, char *err, si
 				 prefix##_names(names_, sizeof(names_)));                          \
 	} while (0)
 
+/* The range of a numeric option; seconds options are stored in milliseconds. */
+static void number_range(int id, unsigned long *min, unsigned long *max, unsigned *scale)
+{
+	*scale = 1;
+	switch (id) {
+	case OPT_PORT:
+		*min = 1, *max = 65534;
+		return;
+	case OPT_CONN_TIMEOUT:
+	case OPT_COMMAND_TIMEOUT:
+		*min = 1, *max = 3600, *scale = 1000;
+		return;
+	default:
+		*min = 10, *max = 3600000;
+	}
+}
+
 static int apply_number(int id, const char *val, unsigned *dst, char *err, size_t errlen)
 {
-	unsigned long min = id == OPT_PORT ? 1 : 10, max = id == OPT_PORT ? 65534 : 3600000;
-	unsigned long v;
+	unsigned long min, max, v;
+	unsigned scale;
 
+	number_range(id, &min, &max, &scale);
 	if (parse_uint(val, min, max, &v) < 0)
 		return set_error(err, errlen, "invalid %s '%s' (%lu..%lu%s)", long_opts[id].name,
 				 val, min, max, id == OPT_PORT ? "; control uses port+1" : "");
-	*dst = (unsigned)v;
+	*dst = (unsigned)v * scale;
 	return 0;
 }
 
@@ -169,6 +193,10 @@ static int apply(struct daemon_options *o, int id, const char *val, char *err, s
 		return apply_number(id, val, &o->port, err, errlen);
 	case OPT_IMA_POLL_MS:
 		return apply_number(id, val, &o->ima_poll_ms, err, errlen);
+	case OPT_CONN_TIMEOUT:
+		return apply_number(id, val, &o->conn_timeout_ms, err, errlen);
+	case OPT_COMMAND_TIMEOUT:
+		return apply_number(id, val, &o->command_timeout_ms, err, errlen);
 	case OPT_QUOTE_PROVIDER:
 		return apply_quote_provider(o, val, err, errlen);
 	case OPT_IMA_LIST:
@@ -322,6 +350,10 @@ void options_usage(FILE *f)
 	      "  --unix PATH           socket: UNIX data socket PATH, control PATH.ctrl\n"
 	      "  --bind ADDR           socket: address to listen on (default 127.0.0.1)\n"
 	      "  --vtpmx PATH          vtpm-proxy: the proxy control device (default /dev/vtpmx)\n"
+	      "  --conn-timeout S      socket: close a connection that sends nothing for S seconds\n"
+	      "                        after connecting (default 5)\n"
+	      "  --command-timeout S   socket: close one that begins a command or control message\n"
+	      "                        and does not finish it within S seconds (default 30)\n"
 	      "\n"
 	      "State and files:\n"
 	      "  --runtime-dir DIR     device file, event logs, sim registers (default /run/vtpm-rtmr)\n"

@@ -40,6 +40,8 @@ static void test_defaults(void **state)
 	assert_int_equal(o.log_level, LOG_LVL_INFO);
 	assert_null(o.state_dir);
 	assert_null(o.unix_path);
+	assert_int_equal(o.conn_timeout_ms, 5000);
+	assert_int_equal(o.command_timeout_ms, 30000);
 	options_free(&o);
 }
 
@@ -53,7 +55,8 @@ static void test_all_options(void **state)
 			       "--bind", "0.0.0.0", "--state-dir", "/s", "--runtime-dir", "/r",
 			       "--map", "/m", "--rtmr-backend", "tdx-sysfs", "--rtmr-dir", "/d",
 			       "--log-level", "debug", "--unix", "/u", "--vtpmx", "/v",
-			       "--quote-provider", "sim", NULL),
+			       "--quote-provider", "sim", "--conn-timeout", "2",
+			       "--command-timeout", "60", NULL),
 			 0);
 	assert_int_equal(o.transport, TRANSPORT_SOCKET);
 	assert_int_equal(o.port, 4000);
@@ -67,6 +70,8 @@ static void test_all_options(void **state)
 	assert_string_equal(o.unix_path, "/u");
 	assert_string_equal(o.vtpmx, "/v");
 	assert_string_equal(o.quote_provider, "sim");
+	assert_int_equal(o.conn_timeout_ms, 2000);
+	assert_int_equal(o.command_timeout_ms, 60000);
 	options_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), "--port=7", "--transport=vtpm-proxy", NULL), 0);
 	assert_int_equal(o.port, 7);
@@ -93,6 +98,8 @@ static void test_bad_args(void **state)
 	expect_error("--port", "--port", "12x");
 	expect_error("--port", "--port", "-5");
 	expect_error("invalid transport", "--transport", "tcp");
+	expect_error("invalid conn-timeout '0' (1..3600)", "--conn-timeout", "0");
+	expect_error("invalid command-timeout '3601'", "--command-timeout", "3601");
 	expect_error("invalid rtmr-backend", "--rtmr-backend", "tdx");
 	expect_error("invalid log-level", "--log-level", "loud");
 	expect_error("unknown option", "--nope", NULL);

@@ -159,7 +159,8 @@ int socket_transport_open(const struct socket_transport_config *cfg,
 	if (!t)
 		return set_error(err, errlen, "out of memory");
 	t->listen.data = t->listen.ctrl = -1;
-	conn_table_init(&t->conns);
+	conn_table_init(&t->conns, &(struct conn_limits){ .first_ms = cfg->first_ms,
+							  .message_ms = cfg->message_ms });
 	r = cfg->unix_path ? open_unix(t, cfg->unix_path, err, errlen) :
 			     open_tcp(t, cfg, err, errlen);
 	if (r < 0) {

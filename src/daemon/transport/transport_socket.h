@@ -13,6 +13,8 @@ struct socket_transport_config {
 	const char *bind_addr;  /* TCP: address to bind; default 127.0.0.1 */
 	unsigned port;          /* TCP data port; control is port+1 */
 	const char *unix_path;  /* if set: UNIX data socket PATH and control PATH.ctrl */
+	unsigned first_ms;      /* a connection that has sent nothing is closed after (0: 5 s) */
+	unsigned message_ms;    /* one that began a message and did not finish it (0: 30 s) */
 };
 
 int socket_transport_open(const struct socket_transport_config *cfg,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "daemon/service.h"
 #include "daemon/transport/ctrl_channel.h"
 #include "tpm_cmds/tpm_frame.h"
@@ -30,6 +31,7 @@ void conn_close(struct conn *c)
 
 int conn_send(struct conn *c, const uint8_t *buf, size_t len)
 {
+	uint64_t end = now_ms() + CONN_SEND_BUDGET_MS;
 	size_t done = 0;
 
 	while (done < len) {
@@ -39,9 +41,12 @@ int conn_send(struct conn *c, const uint8_t *buf, size_t len)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+			uint64_t now = now_ms();
 
-			if (poll(&p, 1, 5000) <= 0)
+			if (now >= end || poll(&p, 1, (int)(end - now)) <= 0) {
+				log_debug("a client does not read its responses: closing it");
 				return -1;
+			}
 			continue;
 		}
 		if (n <= 0)
@@ -51,10 +56,16 @@ int conn_send(struct conn *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-void conn_table_init(struct conn_table *t)
+void conn_table_init(struct conn_table *t, const struct conn_limits *limits)
 {
+	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < MAX_CONNS; i++)
 		t->conn[i] = (struct conn){ .fd = -1 };
+	t->limits = *limits;
+	if (!t->limits.first_ms)
+		t->limits.first_ms = CONN_FIRST_MS_DEFAULT;
+	if (!t->limits.message_ms)
+		t->limits.message_ms = CONN_MESSAGE_MS_DEFAULT;
 }
 
 void conn_table_close(struct conn_table *t)
@@ -68,21 +79,103 @@ void conn_table_close(struct conn_table *t)
 	}
 }
 
-struct conn *conn_claim(struct conn_table *t, int fd, bool ctrl)
+static const char *class_name(bool ctrl)
 {
+	return ctrl ? "control" : "data";
+}
+
+struct conn *conn_claim(struct conn_table *t, int fd, bool ctrl, struct conn **evict)
+{
+	struct conn *free_slot = NULL, *oldest = NULL;
+	size_t used = 0;
+
+	*evict = NULL;
 	for (size_t i = 0; i < MAX_CONNS; i++) {
 		struct conn *c = &t->conn[i];
 
 		if (c->fd < 0) {
-			c->fd = fd;
-			c->ctrl = ctrl;
-			c->len = 0;
-			return c;
+			free_slot = free_slot ? free_slot : c;
+			continue;
 		}
+		if (c->ctrl != ctrl)
+			continue;
+		used++;
+		if (!c->going && c->len == 0 && (!oldest || c->since_ms < oldest->since_ms))
+			oldest = c;
 	}
-	log_warn("too many client connections (%d); refusing one", MAX_CONNS);
-	close(fd);
+	if (used < (ctrl ? MAX_CTRL_CONNS : MAX_DATA_CONNS) && free_slot) {
+		*free_slot = (struct conn){ .fd = fd, .ctrl = ctrl, .since_ms = now_ms() };
+		return free_slot;
+	}
+	*evict = oldest;
 	return NULL;
+}
+
+void conn_evicted(struct conn_table *t, struct conn *c)
+{
+	log_ratelimited(&t->evicted, LOG_LVL_WARN, "all %d %s connections in use: closing the "
+			"one idle the longest for a new client",
+			c->ctrl ? MAX_CTRL_CONNS : MAX_DATA_CONNS, class_name(c->ctrl));
+}
+
+void conn_refuse(struct conn_table *t, int fd, bool ctrl)
+{
+	log_ratelimited(&t->refused, LOG_LVL_WARN, "all %d %s connections are in the middle of "
+			"a message: refusing a new client", ctrl ? MAX_CTRL_CONNS : MAX_DATA_CONNS,
+			class_name(ctrl));
+	close(fd);
+}
+
+uint64_t conn_deadline(const struct conn_table *t, const struct conn *c)
+{
+	if (c->fd < 0 || c->going)
+		return UINT64_MAX;
+	if (c->len)
+		return c->since_ms + t->limits.message_ms;
+	if (!c->spoke)
+		return c->since_ms + t->limits.first_ms;
+	return UINT64_MAX; /* idle between messages: evicted when room is needed */
+}
+
+size_t conn_expire(struct conn_table *t, uint64_t now, void (*close_fn)(void *ctx, struct conn *c),
+		   void *ctx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &t->conn[i];
+
+		if (conn_deadline(t, c) > now)
+			continue;
+		log_ratelimited(&t->timed_out, LOG_LVL_WARN, "closing a %s connection that %s",
+				class_name(c->ctrl), c->len ? "began a message and did not finish it"
+				: "sent nothing");
+		close_fn(ctx, c);
+		n++;
+	}
+	return n;
+}
+
+int conn_next_timeout(const struct conn_table *t, uint64_t now)
+{
+	uint64_t first = UINT64_MAX;
+
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		uint64_t d = conn_deadline(t, &t->conn[i]);
+
+		if (d < first)
+			first = d;
+	}
+	if (first == UINT64_MAX)
+		return -1;
+	return first <= now ? 0 : (int)(first - now < INT32_MAX ? first - now : INT32_MAX);
+}
+
+void conn_received(struct conn *c, size_t n, uint64_t now)
+{
+	if (c->len == 0 && n)
+		c->since_ms = now;
+	c->len += n;
 }
 
 /* Allocated on first input: MAX_CONNS idle pairs of buffers would cost 256 kB of RSS. */
@@ -115,6 +208,8 @@ static enum conn_step data_step(struct conn *c, struct service *svc, size_t *ole
 	*olen = service_command(svc, c->buf, hdr.size, c->out, CONN_BUF, 0);
 	memmove(c->buf, c->buf + hdr.size, c->len - hdr.size);
 	c->len -= hdr.size;
+	c->spoke = true;
+	c->since_ms = now_ms(); /* idle since, or the next message's clock */
 	return CONN_REPLY;
 }
 
@@ -128,6 +223,8 @@ static enum conn_step ctrl_step(struct conn *c, struct service *svc, size_t *ole
 		return CONN_NEED_MORE;
 	*olen = ctrl_handle(svc, c->buf, c->len, c->out, CONN_BUF, &actions);
 	c->len = 0;
+	c->spoke = true;
+	c->since_ms = now_ms();
 	if (actions & CTRL_ACTION_TERMINATE)
 		*terminate = true;
 	return CONN_REPLY;

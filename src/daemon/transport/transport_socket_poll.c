@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "daemon/transport/transport_socket_conn.h"
 #include "daemon/transport/transport_socket_loop.h"
 
@@ -34,15 +35,33 @@ static bool conn_readable(struct conn *c, struct service *svc, bool *terminate)
 		return errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
 	if (n == 0)
 		return false;
-	c->len += (size_t)n;
+	conn_received(c, (size_t)n, now_ms());
 	return conn_answer_buffered(c, svc, terminate);
 }
 
+/* A slot for a new connection, made by closing the class's longest idle one if need be. */
 static struct conn *accept_conn(struct conn_table *t, int lfd, bool ctrl)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct conn *c, *evict;
 
-	return fd < 0 ? NULL : conn_claim(t, fd, ctrl);
+	if (fd < 0)
+		return NULL;
+	c = conn_claim(t, fd, ctrl, &evict);
+	if (!c && evict) {
+		conn_evicted(t, evict);
+		conn_close(evict);
+		c = conn_claim(t, fd, ctrl, &evict);
+	}
+	if (!c)
+		conn_refuse(t, fd, ctrl);
+	return c;
+}
+
+static void close_expired(void *ctx, struct conn *c)
+{
+	(void)ctx;
+	conn_close(c);
 }
 
 /*
@@ -87,7 +106,7 @@ int socket_loop_poll(const struct socket_listeners *l, struct conn_table *t, str
 	while (!terminate) {
 		size_t n = fill_pollfds(l, t, p, conn, stop_fd);
 
-		if (poll(p, n, -1) < 0) {
+		if (poll(p, n, conn_next_timeout(t, now_ms())) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -95,6 +114,7 @@ int socket_loop_poll(const struct socket_listeners *l, struct conn_table *t, str
 		}
 		if (p[0].revents)
 			break;
+		conn_expire(t, now_ms(), close_expired, NULL);
 		/* connections first: a slot freed here may be reused by an accept below */
 		for (size_t k = 3; k < n; k++) {
 			struct conn *c = &t->conn[conn[k]];

@@ -16,6 +16,10 @@
  *
  * Every receive and accept in the ring has a buffer or slot that stays valid until its
  * completion arrives; a connection is closed only when none of its requests is pending.
+ * A tick every TICK_MS closes connections past their deadline (transport_socket_conn.h) and
+ * cancels a response whose send has waited more than CONN_SEND_BUDGET_MS (a client that does
+ * not read): shutdown() ends what of theirs is in the ring, and the slot comes free when the
+ * completions are in. A new connection that must wait for such a slot waits in `incoming`.
  */
 #include <errno.h>
 #include <liburing.h>
@@ -25,15 +29,21 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "daemon/transport/transport_socket_conn.h"
 #include "daemon/transport/transport_socket_loop.h"
 
 /* Submissions go in batches (a full queue is submitted before more are added); completions
  * wait in the larger completion queue: a receive per connection, stop, two accepts. */
 #define SQ_ENTRIES 16
-#define CQ_ENTRIES (2 * MAX_CONNS + 8)
+#define CQ_ENTRIES (2 * MAX_CONNS + 16)
+#define TICK_MS 500
+#define MAX_INCOMING 8
 
-enum op { OP_STOP = 1, OP_ACCEPT_DATA, OP_ACCEPT_CTRL, OP_RECV, OP_SEND, OP_CANCEL };
+enum op {
+	OP_STOP = 1, OP_ACCEPT_DATA, OP_ACCEPT_CTRL, OP_RECV, OP_SEND, OP_CANCEL, OP_TICK,
+	OP_CANCEL_SEND,
+};
 
 #define UD(op, slot) ((uint64_t)(op) | ((uint64_t)(slot) << 8))
 #define UD_OP(ud) ((enum op)((ud) & 0xff))
@@ -41,8 +51,14 @@ enum op { OP_STOP = 1, OP_ACCEPT_DATA, OP_ACCEPT_CTRL, OP_RECV, OP_SEND, OP_CANC
 
 /* What the ring holds of a connection slot. */
 struct uring_slot {
-	bool closing;     /* close once no request of this connection is pending */
-	unsigned pending; /* requests in the ring that will post a completion */
+	unsigned pending;    /* requests in the ring that will post a completion */
+	uint64_t send_since; /* a response's send was queued then, not known done; 0: none */
+};
+
+/* An accepted connection waiting for the slot of one being closed to its room. */
+struct incoming {
+	int fd;
+	bool ctrl;
 };
 
 struct uring_loop {
@@ -50,11 +66,15 @@ struct uring_loop {
 	const struct socket_listeners *l;
 	struct conn_table *t;
 	struct uring_slot slot[MAX_CONNS];
+	struct incoming incoming[MAX_INCOMING];
+	size_t nincoming;
+	struct __kernel_timespec tick;
 	struct service *svc;
 	int stop_fd;
 	unsigned pending; /* receives, accepts, the stop poll, cancels: each ends in one
 			   * completion (a linked send's failure stands for its receive) */
 	bool stop_armed;
+	bool tick_armed;
 	bool accept_armed[2];
 	bool stop;
 	bool terminate;
@@ -94,6 +114,17 @@ static void arm_stop(struct uring_loop *u)
 	u->stop_armed = true;
 }
 
+static void arm_tick(struct uring_loop *u)
+{
+	struct io_uring_sqe *sqe = sqe_get(u);
+
+	u->tick = (struct __kernel_timespec){ .tv_nsec = TICK_MS * 1000000L };
+	io_uring_prep_timeout(sqe, &u->tick, 0, 0);
+	io_uring_sqe_set_data64(sqe, UD(OP_TICK, 0));
+	u->pending++;
+	u->tick_armed = true;
+}
+
 static void arm_accept(struct uring_loop *u, bool ctrl)
 {
 	struct io_uring_sqe *sqe = sqe_get(u);
@@ -126,6 +157,7 @@ static void send_then_recv(struct uring_loop *u, struct conn *c, size_t olen)
 	io_uring_prep_send(sqe, c->fd, c->out, olen, MSG_NOSIGNAL | MSG_WAITALL);
 	io_uring_sqe_set_data64(sqe, UD(OP_SEND, slot_of(u, c)));
 	sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	slot(u, c)->send_since = now_ms();
 	arm_recv(u, c);
 }
 
@@ -133,11 +165,23 @@ static void retire(struct uring_loop *u, struct conn *c)
 {
 	struct uring_slot *s = slot(u, c);
 
-	s->closing = true;
+	c->going = true;
 	if (s->pending == 0) {
 		conn_close(c);
-		s->closing = false;
+		*s = (struct uring_slot){ 0 };
 	}
+}
+
+/* Close a connection that has requests in the ring: shutdown() ends them at once. */
+static void kick(struct uring_loop *u, struct conn *c)
+{
+	shutdown(c->fd, SHUT_RDWR);
+	retire(u, c);
+}
+
+static void kick_expired(void *ctx, struct conn *c)
+{
+	kick(ctx, c);
 }
 
 /* New input in c->buf: answer it, then wait for more. */
@@ -168,7 +212,8 @@ static void answer(struct uring_loop *u, struct conn *c)
 static void received(struct uring_loop *u, struct conn *c, int res)
 {
 	slot(u, c)->pending--;
-	if (slot(u, c)->closing || u->draining || res == 0) {
+	slot(u, c)->send_since = 0; /* a receive ran: the send linked before it is done */
+	if (c->going || u->draining || res == 0) {
 		retire(u, c);
 		return;
 	}
@@ -182,14 +227,63 @@ static void received(struct uring_loop *u, struct conn *c, int res)
 		retire(u, c);
 		return;
 	}
-	c->len += (size_t)res;
+	conn_received(c, (size_t)res, now_ms());
 	answer(u, c);
+}
+
+/* A slot for fd, made by closing the class's longest idle connection if need be: that one
+ * leaves the ring first, so the new one waits in `incoming` meanwhile. */
+static void place(struct uring_loop *u, int fd, bool ctrl)
+{
+	struct conn *c, *evict;
+
+	c = conn_claim(u->t, fd, ctrl, &evict);
+	if (!c && evict && u->nincoming < MAX_INCOMING) {
+		conn_evicted(u->t, evict);
+		kick(u, evict);
+		c = conn_claim(u->t, fd, ctrl, &evict);
+		if (!c) {
+			u->incoming[u->nincoming++] = (struct incoming){ .fd = fd, .ctrl = ctrl };
+			return;
+		}
+	}
+	if (!c) {
+		conn_refuse(u->t, fd, ctrl);
+		return;
+	}
+	if (conn_buffers(c) < 0) {
+		log_warn("out of memory for a client connection; closing it");
+		conn_close(c);
+		return;
+	}
+	/* a TCTI sends its command right after connecting: this receive usually finds it */
+	arm_recv(u, c);
+}
+
+/* Connections that waited for a slot: now that completions came in, there may be one. */
+static void place_incoming(struct uring_loop *u)
+{
+	size_t n = u->nincoming;
+
+	u->nincoming = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct conn *evict;
+		struct conn *c = conn_claim(u->t, u->incoming[i].fd, u->incoming[i].ctrl, &evict);
+
+		if (!c) {
+			u->incoming[u->nincoming++] = u->incoming[i];
+			continue;
+		}
+		if (conn_buffers(c) < 0) {
+			conn_close(c);
+			continue;
+		}
+		arm_recv(u, c);
+	}
 }
 
 static void accepted(struct uring_loop *u, int res, bool ctrl)
 {
-	struct conn *c;
-
 	u->accept_armed[ctrl] = false;
 	if (res >= 0 && u->draining)
 		close(res);
@@ -200,18 +294,34 @@ static void accepted(struct uring_loop *u, int res, bool ctrl)
 			log_debug("accept failed: %s", strerror(-res));
 		return;
 	}
+	if (!u->draining)
+		place(u, res, ctrl);
+}
+
+/* A send queued longer than the budget: cancel it (the client does not read). */
+static void cancel_send(struct uring_loop *u, size_t i)
+{
+	struct io_uring_sqe *sqe = sqe_get(u);
+
+	io_uring_prep_cancel64(sqe, UD(OP_SEND, i), 0);
+	io_uring_sqe_set_data64(sqe, UD(OP_CANCEL_SEND, i));
+	u->pending++;
+	u->slot[i].send_since = 0;
+}
+
+static void ticked(struct uring_loop *u)
+{
+	uint64_t now = now_ms();
+
+	u->tick_armed = false;
 	if (u->draining)
 		return;
-	c = conn_claim(u->t, res, ctrl);
-	if (!c)
-		return;
-	if (conn_buffers(c) < 0) {
-		log_warn("out of memory for a client connection; closing it");
-		conn_close(c);
-		return;
-	}
-	/* a TCTI sends its command right after connecting: this receive usually finds it */
-	arm_recv(u, c);
+	conn_expire(u->t, now, kick_expired, u);
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		if (u->slot[i].send_since && now - u->slot[i].send_since > CONN_SEND_BUDGET_MS &&
+		    !u->t->conn[i].going)
+			cancel_send(u, i);
+	arm_tick(u);
 }
 
 static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
@@ -244,6 +354,15 @@ static void handle(struct uring_loop *u, const struct io_uring_cqe *cqe)
 		retire(u, c);
 		break;
 	case OP_CANCEL:
+		break;
+	case OP_TICK:
+		ticked(u);
+		break;
+	case OP_CANCEL_SEND:
+		/* 0: cancelled, the send's failure completes and closes it; -ENOENT: it was done */
+		if (cqe->res == 0 || cqe->res == -EALREADY)
+			log_ratelimited(&u->t->timed_out, LOG_LVL_WARN, "closing a data connection "
+					"that does not read its responses");
 		break;
 	}
 }
@@ -280,6 +399,11 @@ static void drain(struct uring_loop *u)
 	u->draining = true;
 	if (u->stop_armed)
 		cancel(u, UD(OP_STOP, 0));
+	if (u->tick_armed)
+		cancel(u, UD(OP_TICK, 0));
+	for (size_t i = 0; i < u->nincoming; i++)
+		close(u->incoming[i].fd);
+	u->nincoming = 0;
 	for (int ctrl = 0; ctrl < 2; ctrl++)
 		if (u->accept_armed[ctrl])
 			cancel(u, UD(ctrl ? OP_ACCEPT_CTRL : OP_ACCEPT_DATA, 0));
@@ -344,6 +468,7 @@ int socket_loop_uring(const struct socket_listeners *l, struct conn_table *t, st
 		return SOCKET_URING_UNAVAILABLE;
 	log_debug("socket transport: io_uring loop");
 	arm_stop(&u);
+	arm_tick(&u);
 	arm_accept(&u, false);
 	arm_accept(&u, true);
 	while (!u.stop && !u.terminate) {
@@ -355,6 +480,8 @@ int socket_loop_uring(const struct socket_listeners *l, struct conn_table *t, st
 			break;
 		}
 		reap(&u);
+		if (u.nincoming)
+			place_incoming(&u);
 	}
 	drain(&u);
 	io_uring_queue_exit(&u.ring);
