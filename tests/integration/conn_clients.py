@@ -12,6 +12,8 @@ import sys
 import time
 
 GET_RANDOM = struct.pack(">HIIH", 0x8001, 12, 0x17B, 8)  # TPM2_GetRandom(8)
+# TPM2_GetCapability(TPM_CAP_COMMANDS, TPM_CC_FIRST, 256): a response of about a kilobyte
+GET_COMMANDS = struct.pack(">HIIIII", 0x8001, 22, 0x17A, 2, 0x11F, 256)
 CMD_GET_CAPABILITY = struct.pack(">I", 1)  # swtpm control: 4-byte result, 8-byte caps
 
 
@@ -95,7 +97,7 @@ def partial_flood(port, count, expect_served_within):
     half = [connect(port) for _ in range(count)]
     for s in half:
         s.sendall(GET_RANDOM[:5])
-    time.sleep(0.3)
+    time.sleep(1.0)  # the daemon has read every half command
     try:
         rc = get_random(port)
         die(f"a new client was served (0x{rc:x}) while every slot held half a command")
@@ -144,7 +146,7 @@ def no_reader(port, within):
     s = connect(port)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.settimeout(0.5)
-    burst = GET_RANDOM * 256
+    burst = GET_COMMANDS * 64  # big responses fill the daemon's send buffer quickly
     deadline = time.monotonic() + within
     sent = 0
     while time.monotonic() < deadline:
@@ -172,6 +174,7 @@ def main():
         "half-message": lambda: half_message(port, args[0]),
         "no-reader": lambda: no_reader(port, args[0]),
         "get-random": lambda: sys.exit(get_random(port) != 0),
+        "get-capability": lambda: sys.exit(get_capability(port + 1) != 0),
     }[cmd]()
 
 

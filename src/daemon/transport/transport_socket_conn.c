@@ -113,14 +113,14 @@ struct conn *conn_claim(struct conn_table *t, int fd, bool ctrl, struct conn **e
 
 void conn_evicted(struct conn_table *t, struct conn *c)
 {
-	log_ratelimited(&t->evicted, LOG_LVL_WARN, "all %d %s connections in use: closing the "
+	log_ratelimited(&t->evicted[c->ctrl], LOG_LVL_WARN, "all %d %s connections in use: closing the "
 			"one idle the longest for a new client",
 			c->ctrl ? MAX_CTRL_CONNS : MAX_DATA_CONNS, class_name(c->ctrl));
 }
 
 void conn_refuse(struct conn_table *t, int fd, bool ctrl)
 {
-	log_ratelimited(&t->refused, LOG_LVL_WARN, "all %d %s connections are in the middle of "
+	log_ratelimited(&t->refused[ctrl], LOG_LVL_WARN, "all %d %s connections are in the middle of "
 			"a message: refusing a new client", ctrl ? MAX_CTRL_CONNS : MAX_DATA_CONNS,
 			class_name(ctrl));
 	close(fd);

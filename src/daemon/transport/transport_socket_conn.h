@@ -49,7 +49,7 @@ struct conn_limits {
 struct conn_table {
 	struct conn conn[MAX_CONNS];
 	struct conn_limits limits;
-	struct log_ratelimit refused, evicted, timed_out;
+	struct log_ratelimit refused[2], evicted[2], timed_out; /* [ctrl]: one limit per class */
 };
 
 void conn_table_init(struct conn_table *t, const struct conn_limits *limits);
