@@ -463,6 +463,17 @@ random_hex() {
 	head -c "$1" /dev/urandom | od -An -v -tx1 | tr -d ' \n'
 }
 
+# the checks of `vtpm-rtmr verify` on evidence alone (vtpm-rtmr(1)): all must pass
+# shellcheck disable=SC2034 # for the cases
+VERIFY_CHECKS="quote-structure quote-signature-chain report-data-binding rtmr-explained
+init-anchored sync log-groups ek-identity ak-identity tpm-quote-signature qualifying-data
+pcr-digest pcrs"
+
+# sorted_words WORD...: the words sorted, each followed by a space
+sorted_words() {
+	printf '%s\n' "$@" | sort | tr '\n' ' '
+}
+
 # verdict_results FILE: "name result" for every check of a `vtpm-rtmr verify` verdict (JSON as
 # json-c prints it: one key per line)
 verdict_results() {
@@ -486,11 +497,31 @@ check_verdict() {
 	fi
 }
 
-# ---- TDX quotes ------------------------------------------------------------------------------
+# verdict_pcr_states FILE: "pcr state" for every PCR of a verdict's pcrs list
+verdict_pcr_states() {
+	awk '/^ *"pcr" *:/ { p = $0; sub(/^ *"pcr" *: */, "", p); sub(/[^0-9].*/, "", p) }
+	     /^ *"state" *:/ { s = $0; sub(/^ *"state" *: *"/, "", s); sub(/".*/, "", s); print p, s }' "$1"
+}
+
+# ---- TDX quotes and evidence ---------------------------------------------------------------------
 
 # file_hex FILE OFFSET LENGTH: bytes of FILE as lowercase hex
 file_hex() {
 	od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'
+}
+
+# evidence_quote EVIDENCE OUT: the TEE quote of an evidence document (base64 "quote") as bytes
+evidence_quote() {
+	sed -n 's/^ *"quote" *: *"\([^"]*\)".*/\1/p' "$1" | sed 's|\\/|/|g' | base64 -d >"$2" 2>/dev/null
+}
+
+# evidence_tpm_pcrs EVIDENCE: "bank pcr hex" for every value of the evidence's TPM quote
+# (tpmQuote.pcrs: the only objects with a "value")
+evidence_tpm_pcrs() {
+	awk '/^ *"pcr" *:/ { p = $0; sub(/^ *"pcr" *: */, "", p); sub(/[^0-9].*/, "", p) }
+	     /^ *"hashAlg" *:/ { a = $0; sub(/^ *"hashAlg" *: *"/, "", a); sub(/".*/, "", a) }
+	     /^ *"value" *:/ { v = $0; sub(/^ *"value" *: *"/, "", v); sub(/".*/, "", v)
+		print a, p, tolower(v) }' "$1"
 }
 
 # der_int HEX: a DER INTEGER holding the unsigned big-endian number HEX
