@@ -180,7 +180,31 @@ start_daemon "$T_DIR/d7.log" --runtime-dir "$RT" --state-dir "$STATE" --port "$P
 	--rtmr-backend sim || fail "start once the auth is cleared"
 check "the same EK and AK again (from the endorsement seed)" group_is_last "$RT" "$EK" "$AK"
 check "kept again" test -f "$STATE/tpm2-ek-public.state" -a -f "$STATE/tpm2-ak-public.state"
-verify_logs "at the end"
+verify_logs "before the seeds change"
+
+# --- TPM2_Clear evicts both keys (and clears the auth values): made again, the same keys
+check "tpm2_clear" tpm2_clear
 check "stops (7)" stop_daemon
+start_daemon "$T_DIR/d8.log" --runtime-dir "$RT" --state-dir "$STATE" --port "$PORT" \
+	--rtmr-backend sim || fail "start after tpm2_clear"
+check "after tpm2_clear both keys are made again and persisted" sh -c \
+	"grep -q 're-created the EK' '$T_DIR/d8.log' && grep -q 'made the AK persistent' '$T_DIR/d8.log'"
+check "the same EK and AK (the endorsement seed is kept)" group_is_last "$RT" "$EK" "$AK"
+
+# --- ChangeEPS: a new endorsement seed, so the template makes other keys; never taken for them
+check "tpm2_changeeps" tpm2_changeeps
+check "stops (8)" stop_daemon
+start_daemon "$T_DIR/d9.log" --runtime-dir "$RT" --state-dir "$STATE" --port "$PORT" \
+	--rtmr-backend sim || fail "start after tpm2_changeeps"
+check "it warns that the EK made again is not the one the logs name" grep -q \
+	"warning: the EK made again from its template is not the one the event logs name" \
+	"$T_DIR/d9.log"
+check "and the AK" grep -q "warning: the AK made again from its template is not" "$T_DIR/d9.log"
+check "nothing is persisted at the handles" sh -c \
+	"! tpm2_readpublic -c 0x81010001 >/dev/null 2>&1 && ! tpm2_readpublic -c 0x81010002 >/dev/null 2>&1"
+check "the group still names the kept EK and AK" group_is_last "$RT" "$EK" "$AK"
+check "ek.tpmt and ak.tpmt unchanged" sh -c "cmp '$RT/ek.tpmt' '$T_DIR/ek.kept' && cmp '$RT/ak.tpmt' '$T_DIR/ak.kept'"
+verify_logs "at the end"
+check "stops (9)" stop_daemon
 
 t_done
