@@ -154,8 +154,10 @@ kill9_daemon() {
 group_is_last() {
 	g_ek=${2:-$(sha256sum "$1/ek.tpmt" | cut -c1-64)}
 	g_ak=${3:-$(sha256sum "$1/ak.tpmt" | cut -c1-64)}
+	g_want="vtpm startup clear|vtpm map \(none\|[0-9,]*\)|vtpm ek sha256/$g_ek|"
+	g_want="${g_want}vtpm ak sha256/$g_ak|"
 	for g_f in "$1"/rtmr*.log; do
-		if ! tail -n 4 "$g_f" | tr '\n' '|' | grep -qx "vtpm startup clear|vtpm map \(none\|[0-9,]*\)|vtpm ek sha256/$g_ek|vtpm ak sha256/$g_ak|"; then
+		if ! tail -n 4 "$g_f" | tr '\n' '|' | grep -qx "$g_want"; then
 			echo "$g_f does not end with the group naming EK $g_ek, AK $g_ak:"
 			tail -n 4 "$g_f"
 			return 1
