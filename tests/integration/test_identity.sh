@@ -69,7 +69,7 @@ for t in rsa2048 ecc-p256 ecc-p384; do
 	ecc-p256) want="ecc ecdsa sha256 NIST p256" ;;
 	ecc-p384) want="ecc ecdsa sha384 NIST p384" ;;
 	esac
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2046 # type, scheme and hash are three words
 	check "$t: AK at 0x81010002 with the documented template ($want)" \
 		ak_is 0x81010002 $(echo "$want" | cut -d' ' -f1-3) \
 		"$(echo "$want" | cut -d' ' -f4-)"

@@ -147,14 +147,14 @@ for op in "event:8:6576656e74" "seq:8:$SEQ" "extend:8:sha1=$D1"; do
 	check_eq "$name: Startup(CLEAR)" 0x0 "$(raw_rc startup:clear)"
 done
 check_eq "saved again after the change: the resume is allowed" 0x0 \
-	"$(raw_rc shutdown:state extend:8:sha256=$D256 shutdown:state init startup:state)"
+	"$(raw_rc shutdown:state "extend:8:sha256=$D256" shutdown:state init startup:state)"
 verify_all "after a resume of the state saved last"
 
 # --- CMD_STOP: nothing runs until CMD_INIT; DELETE_VOLATILE; resume and restart
 check "tpm2_shutdown (STATE) before CMD_STOP" tpm2_shutdown
 check_eq "CMD_STOP" 0x0 "$(raw_rc stop)"
 before=$(lines)
-check_eq "a stopped TPM answers TPM_RC_FAILURE" 0x101 "$(raw_rc extend:8:sha256=$D256)"
+check_eq "a stopped TPM answers TPM_RC_FAILURE" 0x101 "$(raw_rc "extend:8:sha256=$D256")"
 check_eq "and records nothing" "$before" "$(lines)"
 check_eq "CMD_INIT with DELETE_VOLATILE, Startup(STATE)" 0x0 "$(raw_rc init-delete startup:state)"
 verify_all "after CMD_STOP and a resume"
