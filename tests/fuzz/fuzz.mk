@@ -37,7 +37,7 @@ FUZZ_CFLAGS  = $(FUZZ_LIB_CFLAGS) -Werror -Itests/fuzz
 # is missing here.
 FUZZ_LIB_SRCS := $(addprefix src/common/,hash_alg.c log.c util.c) \
 		$(addprefix src/eventlog/,eventlog_export.c eventlog_record.c eventlog_replay.c) \
-		$(addprefix src/daemon/,identity.c engine.c ima_bridge.c ima_list.c mirror.c nvstore.c \
+		$(addprefix src/daemon/,ek.c engine.c ima_bridge.c ima_list.c mirror.c nvstore.c \
 		options.c service.c service_ctrl.c tpm_setup.c) \
 		$(addprefix src/daemon/transport/,ctrl_channel.c) \
 		$(addprefix src/tpm_cmds/,pcr_cmds.c tpm_build.c tpm_ek.c tpm_frame.c tpm_marshal.c) \
