@@ -180,7 +180,7 @@ $(B)/man/%: man/%.in FORCE
 	sed -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
 
 # The VM suite alone (make check runs it too, as tests/integration/test_vm.sh).
-vm-check: all
+vm-check: all $(B)/tests/tools/sim_quote_kit
 	@VM_BIN_DIR=$(B) sh tests/integration/test_vm.sh
 
 install: all man $(B)/vtpm-rtmrd.service

@@ -7,6 +7,8 @@
 #   VM_KERNEL_VERSION  e.g. 6.12.117+deb12 (default: the newest the apt lists offer,
 #                      through the linux-headers-6.12-amd64 metapackage)
 #   VM_BIN_DIR         where vtpm-rtmrd and vtpm-rtmr are (default $BUILD, default build)
+#   VM_QUOTE_KIT       the sim_quote_kit program (default: $VM_BIN_DIR/tests/tools/sim_quote_kit,
+#                      which the rig has make build there)
 #   VM_TIMEOUT         hard limit in seconds for all boots together (default 540; each boot
 #                      gets what the earlier ones left)
 #   VM_CASE_TIMEOUT    limit in seconds for one guest case (default 240)
@@ -185,6 +187,25 @@ vm_build_kmod() {
 	cp "$out/src/fake_tdx_guest.ko" "$out/" && echo "$stamp" >"$out/stamp"
 }
 
+# vm_quote_kit: a sim CA made for this run in $VM_WORK/sim-ca by tests/tools/sim_quote_kit
+# (the project's tdx_sim_ca API): root-ca.pem, the trust anchor the guest's verify is given;
+# quote-key.bin and quote-tail.bin, which fake_tdx_guest.ko reads from /lib/firmware to sign
+# its quotes.
+vm_quote_kit() {
+	kit=${VM_QUOTE_KIT:-}
+	if [ -z "$kit" ]; then
+		kit=$VM_BIN_DIR/tests/tools/sim_quote_kit
+		make -s B="$VM_BIN_DIR" "$kit" >"$VM_WORK/kit-build.log" 2>&1 ||
+			{ cat "$VM_WORK/kit-build.log" >&2; vm_die "make B=$VM_BIN_DIR $kit failed"; }
+	fi
+	[ -x "$kit" ] || vm_die "$kit does not exist"
+	"$kit" "$VM_WORK/sim-ca" >"$VM_WORK/kit.log" 2>&1 ||
+		{ cat "$VM_WORK/kit.log" >&2; vm_die "$kit $VM_WORK/sim-ca failed"; }
+	for f in root-ca.pem quote-key.bin quote-tail.bin; do
+		[ -s "$VM_WORK/sim-ca/$f" ] || vm_die "$kit wrote no $VM_WORK/sim-ca/$f"
+	done
+}
+
 # ---- initramfs -------------------------------------------------------------------------------
 
 # vm_copy_host FILE [DEST]: copy FILE (following links) into the rootfs at the same path.
@@ -290,6 +311,11 @@ vm_build_initramfs() {
 	done <"$VM_LOAD_ORDER"
 	cp "$VM_LOAD_ORDER" "$VM_ROOTFS/vmtest/modules/load-order"
 	cp "$KCACHE/kmod/fake_tdx_guest.ko" "$VM_ROOTFS/vmtest/modules/"
+	# its quote kit (request_firmware) and the root that vouches for its quotes
+	mkdir -p "$VM_ROOTFS/lib/firmware/fake_tdx_guest"
+	cp "$VM_WORK/sim-ca/quote-key.bin" "$VM_WORK/sim-ca/quote-tail.bin" \
+		"$VM_ROOTFS/lib/firmware/fake_tdx_guest/"
+	cp "$VM_WORK/sim-ca/root-ca.pem" "$VM_ROOTFS/vmtest/sim-root-ca.pem"
 	# guest scripts
 	cp "$VM_SRC/guest/init" "$VM_ROOTFS/init"
 	cp "$VM_SRC/guest/lib.sh" "$VM_SRC/guest/run-case.sh" "$VM_ROOTFS/vmtest/"

@@ -38,6 +38,7 @@ vm_build_kmod
 flock -u 9
 
 VM_WORK=$(mktemp -d "${TMPDIR:-/tmp}/vtpm-rtmr-vm.XXXXXX") || vm_die "mktemp failed"
+vm_quote_kit
 T_PREP=$(date +%s)
 # shellcheck disable=SC2034 # read by vm_boot
 VM_DEADLINE=$((T_PREP + VM_TIMEOUT))     # for all boots together

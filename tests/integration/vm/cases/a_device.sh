@@ -26,29 +26,66 @@ check_fails "a write at offset 1 is refused" dd if="$T_DIR/zero48" of="$REGDIR/r
 	count=48 seek=1 conv=notrunc
 check_eq "refused writes leave the register alone" "$want" "$(reg_hex 3)"
 
-# the emulated configfs-tsm quote: TDX quote v4 layout, RTMRs and REPORTDATA in place
+# the emulated configfs-tsm quote: TDX quote v4 layout, RTMRs and REPORTDATA in place, signed
+# per request with the sim CA's attestation key, followed by the kit's fixed tail
 R=/sys/kernel/config/tsm/report/vmtest-a
+tail_len=$(wc -c <"$QUOTE_KIT/quote-tail.bin" | tr -d ' ')
 if mkdir "$R" 2>"$T_DIR/tsm.err"; then
 	head -c 64 /dev/urandom >"$T_DIR/inblob"
 	cat "$T_DIR/inblob" >"$R/inblob"
 	cat "$R/outblob" >"$T_DIR/quote" 2>"$T_DIR/tsm.err"
 	check_eq "configfs-tsm provider is tdx_guest" tdx_guest "$(cat "$R/provider")"
-	check_eq "quote size (48 + 584 + 4 + 590)" 1226 "$(wc -c <"$T_DIR/quote" | tr -d ' ')"
-	# qhex OFFSET LENGTH: bytes of the quote as hex
-	qhex() { od -An -v -tx1 -j "$1" -N "$2" "$T_DIR/quote" | tr -d ' \n'; }
+	check_eq "quote size (48 + 584 + 4 + 64 + the kit's $tail_len-byte tail)" \
+		$((700 + tail_len)) "$(wc -c <"$T_DIR/quote" | tr -d ' ')"
+	qhex() { file_hex "$T_DIR/quote" "$1" "$2"; }
 	check_eq "quote header: version 4, key type 2, TEE type 0x81" 0400020081000000 "$(qhex 0 8)"
 	check_eq "quote REPORTDATA is the inblob" "$(od -An -v -tx1 "$T_DIR/inblob" | tr -d ' \n')" \
 		"$(qhex $((48 + 520)) 64)"
 	check_eq "quote RTMR3 is the register" "$(reg_hex 3)" "$(qhex $((48 + 472)) 48)"
 	check_eq "quote RTMR0 is the register" "$(reg_hex 0)" "$(qhex $((48 + 328)) 48)"
-	check_eq "signature data length 590, signature and key zero, certification type 6" \
-		"4e020000 0 0600" "$(qhex 632 4) $(od -An -v -tx1 -j 636 -N 128 "$T_DIR/quote" | \
-		tr -d ' \n0' | wc -c) $(qhex 764 2)"
+	check_eq "signature data length: 64 + $tail_len" \
+		"$(printf '%08x' $((64 + tail_len)) | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/')" \
+		"$(qhex 632 4)"
+	check "after the signature: the kit's attestation key and certification data (type 6)" \
+		sh -c "tail -c +701 $T_DIR/quote | cmp - $QUOTE_KIT/quote-tail.bin"
+	check_eq "certification data type 6" 0600 "$(qhex 764 2)"
+	mkdir -p "$T_DIR/sig1" "$T_DIR/sig2" "$T_DIR/sig3"
+	check "openssl: the quote's signature over header and body verifies with its attestation key" \
+		quote_sig_check "$T_DIR/quote" "$T_DIR/sig1"
+	cp "$T_DIR/quote" "$T_DIR/quote.forged"
+	# its first REPORTDATA byte changed (to 0x01, or 0x02 if it was 0x01)
+	if [ "$(qhex $((48 + 520)) 1)" = 01 ]; then b=02; else b=01; fi
+	printf '%s' "$b" | xxd -r -p | dd of="$T_DIR/quote.forged" bs=1 seek=$((48 + 520)) conv=notrunc 2>/dev/null
+	check_fails "openssl: with one REPORTDATA byte changed it does not" \
+		quote_sig_check "$T_DIR/quote.forged" "$T_DIR/sig2"
+	# the same inblob again (a new generation): the same header and body, a fresh signature
+	cat "$T_DIR/inblob" >"$R/inblob"
+	cat "$R/outblob" >"$T_DIR/quote2" 2>"$T_DIR/tsm.err"
+	check "a second quote over the same inblob: the same header and body" \
+		sh -c "head -c 632 $T_DIR/quote | cmp - $T_DIR/sig1/signed.bin &&
+			head -c 632 $T_DIR/quote2 | cmp - $T_DIR/sig1/signed.bin"
+	check "... another signature (a fresh random k)" \
+		sh -c "! cmp -s $T_DIR/quote $T_DIR/quote2"
+	check "... which verifies too" quote_sig_check "$T_DIR/quote2" "$T_DIR/sig3"
 	rmdir "$R"
 else
 	fail "configfs-tsm: mkdir $R"
 	show "$T_DIR/tsm.err"
 fi
+
+# The module signs only with a kit whose key belongs to the tail's attestation key. Reloading
+# also puts the registers back to zero: RTMR3, extended above outside any log, would otherwise
+# stay unexplained for the attestation of the later cases of this boot.
+cp "$QUOTE_KIT/quote-key.bin" "$T_DIR/quote-key.bin"
+check "rmmod fake_tdx_guest" rmmod fake_tdx_guest
+head -c 31 /dev/zero | cat - "$T_DIR/quote-key.bin" | head -c 32 >"$QUOTE_KIT/quote-key.bin"
+check_fails "insmod with another quote key is refused" insmod /vmtest/modules/fake_tdx_guest.ko
+check "... saying why" sh -c "dmesg | tail -n 5 | grep -q 'is not the private key of the attestation key'"
+cp "$T_DIR/quote-key.bin" "$QUOTE_KIT/quote-key.bin"
+check "insmod with the kit's key" insmod /vmtest/modules/fake_tdx_guest.ko
+check_eq "the registers are zero after the reload" \
+	"$(head -c 192 /dev/zero | od -An -v -tx1 | tr -d ' \n')" \
+	"$(reg_hex 0)$(reg_hex 1)$(reg_hex 2)$(reg_hex 3)"
 
 check_daemon_start "vtpm-rtmrd start" "$T_DIR/start.out" || return 1
 check "the daemon uses the tdx-sysfs backend" grep -q "RTMR backend tdx-sysfs" "$DAEMON_LOG"

@@ -3,6 +3,10 @@
 
 RT=/run/vtpm-rtmr                                   # the daemon's runtime directory
 REGDIR=/sys/class/misc/tdx_guest/measurements       # emulated tsm-mr files (fake_tdx_guest)
+# shellcheck disable=SC2034 # for the cases
+SIM_ROOT=/vmtest/sim-root-ca.pem                    # the root of the sim CA signing its quotes
+# shellcheck disable=SC2034
+QUOTE_KIT=/lib/firmware/fake_tdx_guest              # that CA's key and quote tail (the module's)
 VT=/run/vmtest                                      # test state shared between cases
 T_DIR=$VT/$CASE                                     # this case's scratch directory
 BACKEND_ARGS="--rtmr-backend tdx-sysfs"
@@ -459,6 +463,17 @@ random_hex() {
 	head -c "$1" /dev/urandom | od -An -v -tx1 | tr -d ' \n'
 }
 
+# the checks of `vtpm-rtmr verify` on evidence alone (vtpm-rtmr(1)): all must pass
+# shellcheck disable=SC2034 # for the cases
+VERIFY_CHECKS="quote-structure quote-signature-chain report-data-binding rtmr-explained
+init-anchored sync log-groups ek-identity ak-identity tpm-quote-signature qualifying-data
+pcr-digest pcrs"
+
+# sorted_words WORD...: the words sorted, each followed by a space
+sorted_words() {
+	printf '%s\n' "$@" | sort | tr '\n' ' '
+}
+
 # verdict_results FILE: "name result" for every check of a `vtpm-rtmr verify` verdict (JSON as
 # json-c prints it: one key per line)
 verdict_results() {
@@ -480,6 +495,57 @@ check_verdict() {
 	else
 		fail "$1: $3: expected '$4', got '${got:-(no such check)}' ($(verdict_detail "$2" "$3"))"
 	fi
+}
+
+# verdict_pcr_states FILE: "pcr state" for every PCR of a verdict's pcrs list
+verdict_pcr_states() {
+	awk '/^ *"pcr" *:/ { p = $0; sub(/^ *"pcr" *: */, "", p); sub(/[^0-9].*/, "", p) }
+	     /^ *"state" *:/ { s = $0; sub(/^ *"state" *: *"/, "", s); sub(/".*/, "", s); print p, s }' "$1"
+}
+
+# ---- TDX quotes and evidence ---------------------------------------------------------------------
+
+# file_hex FILE OFFSET LENGTH: bytes of FILE as lowercase hex
+file_hex() {
+	od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'
+}
+
+# evidence_quote EVIDENCE OUT: the TEE quote of an evidence document (base64 "quote") as bytes
+evidence_quote() {
+	sed -n 's/^ *"quote" *: *"\([^"]*\)".*/\1/p' "$1" | sed 's|\\/|/|g' | base64 -d >"$2" 2>/dev/null
+}
+
+# evidence_tpm_pcrs EVIDENCE: "bank pcr hex" for every value of the evidence's TPM quote
+# (tpmQuote.pcrs: the only objects with a "value")
+evidence_tpm_pcrs() {
+	awk '/^ *"pcr" *:/ { p = $0; sub(/^ *"pcr" *: */, "", p); sub(/[^0-9].*/, "", p) }
+	     /^ *"hashAlg" *:/ { a = $0; sub(/^ *"hashAlg" *: *"/, "", a); sub(/".*/, "", a) }
+	     /^ *"value" *:/ { v = $0; sub(/^ *"value" *: *"/, "", v); sub(/".*/, "", v)
+		print a, p, tolower(v) }' "$1"
+}
+
+# der_int HEX: a DER INTEGER holding the unsigned big-endian number HEX
+der_int() {
+	_h=$1
+	while [ ${#_h} -gt 2 ] && [ "${_h#00}" != "$_h" ]; do _h=${_h#00}; done
+	case $_h in [89a-f]*) _h=00$_h ;; esac
+	printf '02%02x%s' $((${#_h} / 2)) "$_h"
+}
+
+# quote_sig_check QUOTE DIR: an independent check (openssl, not the project's code) of a TDX
+# quote v4's own signature: ECDSA P-256 with SHA-256 over its header and TD report body (the
+# first 632 bytes), r||s at 636, by the attestation key x||y at 700 that the quote carries.
+# Writes DIR/signed.bin, sig.der, attest-key.der and .pem; the status of openssl dgst -verify.
+quote_sig_check() {
+	head -c 632 "$1" >"$2/signed.bin"
+	_r=$(der_int "$(file_hex "$1" 636 32)")
+	_s=$(der_int "$(file_hex "$1" 668 32)")
+	printf '30%02x%s%s' $(((${#_r} + ${#_s}) / 2)) "$_r" "$_s" | xxd -r -p >"$2/sig.der"
+	# SubjectPublicKeyInfo of an uncompressed P-256 point
+	printf '3059301306072a8648ce3d020106082a8648ce3d03010703420004%s' "$(file_hex "$1" 700 64)" |
+		xxd -r -p >"$2/attest-key.der"
+	openssl pkey -pubin -inform DER -in "$2/attest-key.der" -out "$2/attest-key.pem" &&
+		openssl dgst -sha256 -verify "$2/attest-key.pem" -signature "$2/sig.der" "$2/signed.bin"
 }
 
 # ---- IMA ----------------------------------------------------------------------------------------
