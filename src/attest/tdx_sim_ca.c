@@ -20,6 +20,7 @@
 #include "attest/tdx_sim_ca_internal.h"
 #include "common/openssl_util.h"
 #include "common/runtime_dir.h"
+#include "common/safe_fs.h"
 #include "common/util.h"
 
 #define SIM_O "vtpm-rtmr simulator"
@@ -122,22 +123,28 @@ static int pem_append(char **s, size_t *len, X509 *x, EVP_PKEY *key)
 	return ns ? 0 : -1;
 }
 
-static int write_pem(const char *dir, const char *name, X509 *x, EVP_PKEY *key,
+/* The sim CA's directory: its path for messages, its descriptor for every file (safe_fs.h). */
+struct sim_dir {
+	const char *path;
+	int fd;
+};
+
+static int write_pem(const struct sim_dir *dir, const char *name, X509 *x, EVP_PKEY *key,
 		     const char *text, char *err, size_t errlen)
 {
 	_cleanup_free_ char *path = NULL, *pem = NULL;
 	size_t len = 0;
 	int r;
 
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
+	if (asprintf(&path, "%s/%s", dir->path, name) < 0)
 		return set_error(err, errlen, "out of memory");
 	if (text)
 		len = strlen(text);
 	else if (pem_append(&pem, &len, x, key))
 		return set_error(err, errlen, "%s: cannot encode PEM", path);
-	r = write_file_atomic(path, text ? text : pem, len, key ? 0600 : 0644);
+	r = safe_write_atomic(dir->fd, name, text ? text : pem, len, key ? 0600 : 0644);
 	if (r < 0)
-		return set_error(err, errlen, "%s: %s", path, strerror(-r));
+		return set_error(err, errlen, "%s: %s", path, safe_fs_strerror(r));
 	return 0;
 }
 
@@ -170,7 +177,7 @@ static int create_pki(struct tdx_sim_ca *ca)
 	return 0;
 }
 
-static int sim_create(const char *dir, struct tdx_sim_ca *ca, char *err, size_t errlen)
+static int sim_create(const struct sim_dir *dir, struct tdx_sim_ca *ca, char *err, size_t errlen)
 {
 	if (create_pki(ca))
 		return set_error(err, errlen, "cannot create the sim CA keys and certificates");
@@ -185,22 +192,22 @@ static int sim_create(const char *dir, struct tdx_sim_ca *ca, char *err, size_t 
 
 /* ---- load ---- */
 
-static int load_file(const char *dir, const char *name, char **text, size_t *len, char *err,
+static int load_file(const struct sim_dir *dir, const char *name, char **text, size_t *len, char *err,
 		     size_t errlen)
 {
 	_cleanup_free_ char *path = NULL;
 	int r;
 
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
+	if (asprintf(&path, "%s/%s", dir->path, name) < 0)
 		return set_error(err, errlen, "out of memory");
-	r = read_file_all(path, text, len, SIM_MAX_FILE);
+	r = safe_read_all(dir->fd, name, text, len, SIM_MAX_FILE);
 	if (r < 0)
 		return set_error(err, errlen, "%s: %s (remove root-ca.pem to re-create the sim CA)",
-				 path, strerror(-r));
+				 path, safe_fs_strerror(r));
 	return 0;
 }
 
-static int load_p256_key(const char *dir, const char *name, EVP_PKEY **out, char *err,
+static int load_p256_key(const struct sim_dir *dir, const char *name, EVP_PKEY **out, char *err,
 			 size_t errlen)
 {
 	_cleanup_free_ char *text = NULL;
@@ -215,31 +222,36 @@ static int load_p256_key(const char *dir, const char *name, EVP_PKEY **out, char
 		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	OPENSSL_cleanse(text, len);
 	if (!key || !EVP_PKEY_is_a(key, "EC") || EVP_PKEY_get_bits(key) != 256)
-		return set_error(err, errlen, "%s/%s: not a P-256 private key", dir, name);
+		return set_error(err, errlen, "%s/%s: not a P-256 private key", dir->path, name);
 	*out = TAKE_PTR(key);
 	return 0;
 }
 
 /* The chain's leaf must carry the PCK key. */
-static int check_leaf(struct tdx_sim_ca *ca, const char *dir, char *err, size_t errlen)
+static int check_leaf(struct tdx_sim_ca *ca, const struct sim_dir *dir, char *err, size_t errlen)
 {
 	_cleanup_(BIO_freep) BIO *bio = BIO_new_mem_buf(ca->chain_pem, (int)ca->chain_len);
 	_cleanup_(X509_freep) X509 *leaf = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 
 	if (!leaf || !X509_check_private_key(leaf, ca->pck_key))
 		return set_error(err, errlen, "%s/pck-chain.pem: leaf does not match pck-key.pem",
-				 dir);
+				 dir->path);
 	return 0;
 }
 
-static int sim_load(const char *dir, struct tdx_sim_ca *ca, char *err, size_t errlen)
+static int sim_load(const struct sim_dir *dir, struct tdx_sim_ca *ca, char *err, size_t errlen)
 {
-	_cleanup_free_ char *root_path = NULL;
+	_cleanup_free_ char *root_pem = NULL;
+	_cleanup_(BIO_freep) BIO *bio = NULL;
+	size_t len;
 
-	if (asprintf(&root_path, "%s/root-ca.pem", dir) < 0)
-		return set_error(err, errlen, "out of memory");
-	if (tdx_load_cert_pem(root_path, &ca->root, err, errlen))
+	if (load_file(dir, RUNTIME_SIM_ROOT_CA, &root_pem, &len, err, errlen))
 		return -1;
+	bio = BIO_new_mem_buf(root_pem, (int)len);
+	ca->root = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	if (!ca->root)
+		return set_error(err, errlen, "%s/%s: not a PEM certificate", dir->path,
+				 RUNTIME_SIM_ROOT_CA);
 	if (load_p256_key(dir, "pck-key.pem", &ca->pck_key, err, errlen) ||
 	    load_p256_key(dir, "attest-key.pem", &ca->attest_key, err, errlen) ||
 	    load_file(dir, "pck-chain.pem", &ca->chain_pem, &ca->chain_len, err, errlen))
@@ -248,33 +260,32 @@ static int sim_load(const char *dir, struct tdx_sim_ca *ca, char *err, size_t er
 }
 
 /* Serialise creation between processes (the daemon and the tool may both use the sim). */
-static int lock_dir(const char *dir, char *err, size_t errlen)
+static int lock_dir(const struct sim_dir *dir, char *err, size_t errlen)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
 
-	if (asprintf(&path, "%s/.lock", dir) < 0)
+	if (asprintf(&path, "%s/.lock", dir->path) < 0)
 		return set_error(err, errlen, "out of memory");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = safe_openat(dir->fd, ".lock", O_RDWR | O_CREAT, 0600);
 	if (fd < 0)
-		return set_error(err, errlen, "%s: %s", path, strerror(errno));
+		return set_error(err, errlen, "%s: %s", path, safe_fs_strerror(fd));
 	while (flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return set_error(err, errlen, "%s: lock: %s", path, strerror(errno));
 	return take_fd(&fd);
 }
 
-static int open_locked(const char *dir, struct tdx_sim_ca *ca, char *err, size_t errlen)
+static int open_locked(const struct sim_dir *dir, struct tdx_sim_ca *ca, char *err, size_t errlen)
 {
-	_cleanup_free_ char *root_path = NULL;
+	struct stat st;
 
-	if (asprintf(&root_path, "%s/root-ca.pem", dir) < 0)
-		return set_error(err, errlen, "out of memory");
-	if (access(root_path, F_OK) == 0)
+	if (fstatat(dir->fd, RUNTIME_SIM_ROOT_CA, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return sim_load(dir, ca, err, errlen);
 	if (errno == ENOENT)
 		return sim_create(dir, ca, err, errlen);
-	return set_error(err, errlen, "%s: %s", root_path, strerror(errno));
+	return set_error(err, errlen, "%s/%s: %s", dir->path, RUNTIME_SIM_ROOT_CA,
+			 strerror(errno));
 }
 
 static void sim_ca_closep(struct tdx_sim_ca **ca)
@@ -282,21 +293,22 @@ static void sim_ca_closep(struct tdx_sim_ca **ca)
 	tdx_sim_ca_close(*ca);
 }
 
-static int sim_ca_open(const char *dir, struct tdx_sim_ca **out, char *err, size_t errlen)
+static int sim_ca_open(const char *path, struct tdx_sim_ca **out, char *err, size_t errlen)
 {
-	_cleanup_close_ int lock = -1;
+	_cleanup_close_ int lock = -1, dfd = -1;
 	_cleanup_(sim_ca_closep) struct tdx_sim_ca *ca = NULL;
-	int r = mkdir_p(dir, 0700);
+	struct sim_dir d = { .path = path };
 
-	if (r < 0)
-		return set_error(err, errlen, "%s: %s", dir, strerror(-r));
-	lock = lock_dir(dir, err, errlen);
+	d.fd = dfd = safe_dir_open(path, "sim CA directory", SAFE_DIR_CREATE, 0700, err, errlen);
+	if (dfd < 0)
+		return -1;
+	lock = lock_dir(&d, err, errlen);
 	if (lock < 0)
 		return -1;
 	ca = calloc(1, sizeof(*ca));
 	if (!ca)
 		return set_error(err, errlen, "out of memory");
-	if (open_locked(dir, ca, err, errlen))
+	if (open_locked(&d, ca, err, errlen))
 		return -1;
 	*out = TAKE_PTR(ca);
 	return 0;

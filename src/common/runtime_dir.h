@@ -19,6 +19,9 @@
 #include <stdio.h>
 
 #define RUNTIME_DIR_DEFAULT "/run/vtpm-rtmr"
+/* The system user the unit runs the daemon as (--runas; systemd/sysusers.d/vtpm-rtmr.conf):
+ * `vtpm-rtmr` trusts the files it owns as it trusts root's. */
+#define DAEMON_USER_DEFAULT "vtpm-rtmr"
 
 #define RUNTIME_DEVICE "device"
 #define RUNTIME_TCTI "tcti"

@@ -110,11 +110,17 @@ int write_full(int fd, const void *buf, size_t len)
 int read_file_all(const char *path, char **out, size_t *outlen, size_t max)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	size_t cap = 4096, len = 0;
 
 	if (fd < 0)
 		return -errno;
+	return read_fd_all(fd, out, outlen, max);
+}
+
+int read_fd_all(int fd, char **out, size_t *outlen, size_t max)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 4096, len = 0;
+
 	buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;

@@ -3,6 +3,7 @@
 #ifndef VTPM_UTIL_H
 #define VTPM_UTIL_H
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,9 +58,16 @@ static inline void fclosep(FILE **f)
 		fclose(*f);
 }
 
+static inline void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
 #define _cleanup_free_ __attribute__((cleanup(freep)))
 #define _cleanup_close_ __attribute__((cleanup(closep)))
 #define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
+#define _cleanup_closedir_ __attribute__((cleanup(closedirp)))
 
 /* Give up ownership of a cleanup-managed fd or pointer. */
 static inline int take_fd(int *fd)
@@ -91,6 +99,8 @@ int write_full(int fd, const void *buf, size_t len);
 
 /* Read a whole (small) file into a malloc'd NUL-terminated buffer. -errno on error. */
 int read_file_all(const char *path, char **out, size_t *outlen, size_t max);
+/* The same from an open descriptor, read from its current offset to EOF. */
+int read_fd_all(int fd, char **out, size_t *outlen, size_t max);
 
 /* Write a file crash-safely: temp file in the same dir, fsync, rename, fsync dir. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);

@@ -12,6 +12,7 @@
 
 #include "daemon/ima_bridge.h"
 #include "common/runtime_dir.h"
+#include "common/safe_fs.h"
 #include "common/log.h"
 #include "daemon/mirror.h"
 #include "daemon/notify.h"
@@ -37,15 +38,16 @@ struct daemon {
 	struct ima_bridge *bridge;
 	struct socket_transport *sock; /* listening from the start; served once set up */
 	int stop_fd;
+	int runtime_fd; /* the runtime directory, opened safely (safe_fs.h) */
 };
 
+/* The runtime directory, made if need be, checked and held open (safe_fs.h). */
 static int setup_dirs(struct daemon *d, char *err, size_t errlen)
 {
-	int r = mkdir_p(d->runtime_dir, 0755);
-
-	if (r < 0)
-		return set_error(err, errlen, "cannot create runtime directory %s: %s",
-				 d->runtime_dir, strerror(-r));
+	d->runtime_fd = safe_dir_open(d->runtime_dir, "runtime directory",
+				      SAFE_DIR_CREATE | SAFE_DIR_KEEP, 0755, err, errlen);
+	if (d->runtime_fd < 0)
+		return -1;
 	if (d->opts->state_dir)
 		d->state_dir = strdup(d->opts->state_dir);
 	else
@@ -82,16 +84,12 @@ static int setup_mirror(struct daemon *d, char *err, size_t errlen)
 /* vtpm-rtmr attest takes its default quote provider from the daemon's configuration. */
 static int record_quote_provider(struct daemon *d, char *err, size_t errlen)
 {
-	_cleanup_free_ char *path = NULL;
 	const char *qp = d->opts->quote_provider ? d->opts->quote_provider : "auto";
-	int r;
+	int r = safe_write_if_changed(d->runtime_fd, RUNTIME_QUOTE_PROVIDER, qp, strlen(qp), 0644);
 
-	path = runtime_path(d->runtime_dir, RUNTIME_QUOTE_PROVIDER);
-	if (!path)
-		return -1;
-	r = write_file_if_changed(path, qp, strlen(qp), 0644);
 	if (r < 0)
-		return set_error(err, errlen, "cannot write %s: %s", path, strerror(-r));
+		return set_error(err, errlen, "cannot write %s/%s: %s", d->runtime_dir,
+				 RUNTIME_QUOTE_PROVIDER, safe_fs_strerror(r));
 	return 0;
 }
 
@@ -175,10 +173,10 @@ struct published {
 static void publish_device(void *ctx)
 {
 	struct published *p = ctx;
-	int r = write_file_atomic(p->d->device_file, p->desc, strlen(p->desc), 0644);
+	int r = safe_write_atomic(p->d->runtime_fd, RUNTIME_DEVICE, p->desc, strlen(p->desc), 0644);
 
 	if (r < 0)
-		log_warn("cannot write %s: %s", p->d->device_file, strerror(-r));
+		log_warn("cannot write %s: %s", p->d->device_file, safe_fs_strerror(r));
 	log_info("TPM device ready: %s", p->desc);
 	notify_ready(p->desc);
 }
@@ -192,7 +190,7 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	int r;
 
 	/* a stale file from a daemon that was killed names a device that is gone */
-	unlink(d->device_file);
+	unlinkat(d->runtime_fd, RUNTIME_DEVICE, 0);
 	if (vtpm_proxy_create(d->opts->vtpmx, &dev, err, errlen) < 0)
 		return -1;
 	snprintf(pub.desc, sizeof(pub.desc), "/dev/tpm%u /dev/tpmrm%u", dev.tpm_num, dev.tpm_num);
@@ -202,7 +200,7 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 		 "commands", pub.desc, dev.major, dev.minor);
 	r = vtpm_proxy_serve(dev.fd, d->svc, d->stop_fd, &ready);
 	close(dev.fd);
-	unlink(d->device_file);
+	unlinkat(d->runtime_fd, RUNTIME_DEVICE, 0);
 	if (r < 0)
 		return set_error(err, errlen, "serving the vtpm_proxy device failed");
 	return r;
@@ -231,18 +229,16 @@ static int open_socket(struct daemon *d, char *err, size_t errlen)
 /* The socket transport's address, in <runtime-dir>/tcti for `vtpm-rtmr attest`. */
 static void publish_tcti(struct daemon *d, bool on)
 {
-	_cleanup_free_ char *path = runtime_path(d->runtime_dir, RUNTIME_TCTI);
 	const char *tcti = socket_transport_tcti(d->sock);
 	int r = 0;
 
-	if (!path)
-		return;
 	if (on)
-		r = write_file_atomic(path, tcti, strlen(tcti), 0644);
+		r = safe_write_atomic(d->runtime_fd, RUNTIME_TCTI, tcti, strlen(tcti), 0644);
 	else
-		unlink(path);
+		unlinkat(d->runtime_fd, RUNTIME_TCTI, 0);
 	if (r < 0)
-		log_warn("cannot write %s: %s", path, strerror(-r));
+		log_warn("cannot write %s/%s: %s", d->runtime_dir, RUNTIME_TCTI,
+			 safe_fs_strerror(r));
 }
 
 static int run_socket(struct daemon *d, char *err, size_t errlen)
@@ -277,13 +273,15 @@ static void teardown(struct daemon *d)
 	nvstore_close(d->store);
 	if (d->stop_fd >= 0)
 		close(d->stop_fd);
+	if (d->runtime_fd >= 0)
+		close(d->runtime_fd);
 	free(d->state_dir);
 	free(d->device_file);
 }
 
 int daemon_run(const struct daemon_options *opts)
 {
-	struct daemon d = { .opts = opts, .stop_fd = -1 };
+	struct daemon d = { .opts = opts, .stop_fd = -1, .runtime_fd = -1 };
 	char err[1024] = "";
 	int r = -1;
 

@@ -12,6 +12,7 @@
 
 #include "eventlog/eventlog.h"
 #include "common/runtime_dir.h"
+#include "common/safe_fs.h"
 #include "common/hash_alg.h"
 #include "common/log.h"
 #include "rtmr_map/rtmr_backend.h"
@@ -185,7 +186,7 @@ static int drop_partial_record(struct mirror_log *l, const char *text, size_t *l
 	return 0;
 }
 
-static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, char *err,
+static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, int dfd, char *err,
 		    size_t errlen)
 {
 	struct mirror_log *l = &m->logs[idx];
@@ -202,12 +203,12 @@ static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, cha
 	l->path = runtime_path(runtime_dir, runtime_log_name(idx, name));
 	if (!l->path)
 		return set_error(err, errlen, "out of memory");
-	l->fd = open(l->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	l->fd = safe_openat(dfd, name, O_RDWR | O_APPEND | O_CREAT, 0644);
 	if (l->fd < 0)
 		return set_error(err, errlen, "cannot open event log %s: %s", l->path,
-				 strerror(errno));
+				 safe_fs_strerror(l->fd));
 	l->used = true;
-	r = read_file_all(l->path, &text, &len, 256u << 20);
+	r = read_fd_all(l->fd, &text, &len, 256u << 20);
 	if (r < 0)
 		return set_error(err, errlen, "cannot read event log %s: %s", l->path,
 				 strerror(-r));
@@ -221,9 +222,15 @@ static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, cha
 int mirror_open(struct mirror **out, const struct rtmr_map *map, struct rtmr_backend *backend,
 		const char *runtime_dir, char *err, size_t errlen)
 {
-	struct mirror *m = calloc(1, sizeof(*m));
 	const char *crash = getenv("VTPM_RTMR_TEST_CRASH_AFTER_APPEND");
+	_cleanup_close_ int dfd = -1;
+	struct mirror *m;
 
+	dfd = safe_dir_open(runtime_dir, "runtime directory", SAFE_DIR_CREATE | SAFE_DIR_KEEP, 0755,
+			    err, errlen);
+	if (dfd < 0)
+		return -1;
+	m = calloc(1, sizeof(*m));
 	if (!m)
 		return set_error(err, errlen, "out of memory");
 	m->map = *map;
@@ -232,7 +239,7 @@ int mirror_open(struct mirror **out, const struct rtmr_map *map, struct rtmr_bac
 	for (unsigned i = 0; i < RTMR_MAX; i++)
 		m->logs[i].fd = -1;
 	for (unsigned i = 0; i < RTMR_MAX; i++) {
-		if (rtmr_map_rtmr_used(map, i) && open_log(m, i, runtime_dir, err, errlen) < 0) {
+		if (rtmr_map_rtmr_used(map, i) && open_log(m, i, runtime_dir, dfd, err, errlen) < 0) {
 			mirror_close(m);
 			return -1;
 		}

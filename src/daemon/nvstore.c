@@ -12,11 +12,12 @@
 
 #include "common/hash_alg.h"
 #include "common/log.h"
+#include "common/safe_fs.h"
 #include "common/util.h"
 
 #define STATE_PREFIX "tpm2-"
 #define STATE_SUFFIX ".state"
-#define TEMP_SUFFIX ".state.tmp"  /* what write_file_atomic leaves behind: "<path>.tmp" */
+#define TEMP_SUFFIX ".state.tmp"  /* what safe_write_atomic leaves behind: "<name>.tmp" */
 #define LOCK_NAME ".lock"
 #define SHA256_SIZE 32u
 /* libtpms uses permall, volatilestate, savestate; the daemon ek-public, ak-public */
@@ -32,6 +33,7 @@ struct cached_blob {
 
 struct nvstore {
 	char *dir;
+	int dfd;        /* the directory, opened safely: every file is reached through it */
 	int lock_fd;
 	const struct hash_alg *sha256;
 	bool write_back;
@@ -46,14 +48,6 @@ struct state_header {
 	uint32_t length;
 	uint8_t sha256[SHA256_SIZE];
 };
-
-static inline void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
-#define _cleanup_closedir_ __attribute__((cleanup(closedirp)))
 
 static bool valid_name_n(const char *name, size_t len)
 {
@@ -84,6 +78,12 @@ static int state_path(const struct nvstore *s, const char *name, char *buf, size
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* A path state_path made, relative to the directory (for the *at calls). */
+static const char *rel(const struct nvstore *s, const char *path)
+{
+	return path + strlen(s->dir) + 1;
 }
 
 /* Whether a directory entry ends in suffix and names a valid tpm2-<name> before it. */
@@ -159,20 +159,20 @@ static int check_digest(const struct nvstore *s, const uint8_t *blob, uint32_t l
 	return 0;
 }
 
-/* Open a state file for reading: a regular file, not through a symlink. */
-static int open_state(const char *path, struct stat *st, char *why, size_t whylen)
+/* Open a state file for reading: a regular file of ours, not through a symlink. */
+static int open_state(const struct nvstore *s, const char *path, struct stat *st, char *why,
+		      size_t whylen)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = safe_openat(s->dfd, rel(s, path), O_RDONLY, 0);
 
-	if (fd < 0 && errno == ELOOP) {
-		set_error(why, whylen, "is a symbolic link, expected a regular file");
+	if (fd == -ELOOP || fd == -EPERM || fd == -EINVAL) {
+		set_error(why, whylen, "%s, expected a regular file of the daemon's",
+			  safe_fs_strerror(fd));
 		return -EBADMSG;
 	}
 	if (fd < 0) {
-		int r = -errno;
-
-		set_error(why, whylen, "%s", strerror(-r));
-		return r;
+		set_error(why, whylen, "%s", strerror(-fd));
+		return fd;
 	}
 	if (fstat(fd, st) < 0) {
 		int r = -errno;
@@ -222,7 +222,7 @@ static int read_state(const struct nvstore *s, const char *path, uint8_t **data,
 	struct stat st;
 	int r;
 
-	fd = open_state(path, &st, why, whylen);
+	fd = open_state(s, path, &st, why, whylen);
 	if (fd < 0)
 		return fd;
 	r = read_exact(fd, raw, sizeof(raw), why, whylen);
@@ -298,11 +298,10 @@ static int take_lock(struct nvstore *s, char *err, size_t errlen)
 
 	if (asprintf(&path, "%s/" LOCK_NAME, s->dir) < 0)
 		return -ENOMEM;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = safe_openat(s->dfd, LOCK_NAME, O_RDWR | O_CREAT, 0600);
 	if (fd < 0) {
-		r = -errno;
-		set_error(err, errlen, "cannot open lock file %s: %s", path, strerror(-r));
-		return r;
+		set_error(err, errlen, "cannot open lock file %s: %s", path, safe_fs_strerror(fd));
+		return fd;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EINTR)
@@ -324,23 +323,21 @@ static int take_lock(struct nvstore *s, char *err, size_t errlen)
 
 /* ---- open: directory, leftovers, validation ---- */
 
-static int make_dir(const char *dir, char *err, size_t errlen)
+/* The directory, made 0700 if absent, checked (safe_fs.h) and held open. */
+static int make_dir(struct nvstore *s, char *err, size_t errlen)
 {
+	const char *dir = s->dir;
 	struct stat st;
-	int r = mkdir_p(dir, 0700);
 
-	if (r < 0) {
-		set_error(err, errlen, "cannot create state directory %s: %s", dir, strerror(-r));
-		return r;
-	}
-	if (stat(dir, &st) < 0) {
-		r = -errno;
+	s->dfd = safe_dir_open(dir, "state directory", SAFE_DIR_CREATE | SAFE_DIR_KEEP, 0700, err,
+			       errlen);
+	if (s->dfd < 0)
+		return -EPERM;
+	if (fstat(s->dfd, &st) < 0) {
+		int r = -errno;
+
 		set_error(err, errlen, "cannot stat state directory %s: %s", dir, strerror(-r));
 		return r;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		set_error(err, errlen, "state directory %s is not a directory", dir);
-		return -ENOTDIR;
 	}
 	if (st.st_mode & 0077)
 		log_warn("state directory %s is accessible to group/others (mode %04o)", dir,
@@ -353,7 +350,7 @@ static int remove_leftover(const struct nvstore *s, const char *entry, char *err
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", s->dir, entry);
-	if (unlink(path) < 0 && errno != ENOENT) {
+	if (unlinkat(s->dfd, entry, 0) < 0 && errno != ENOENT) {
 		int r = -errno;
 
 		set_error(err, errlen, "cannot remove leftover temporary file %s: %s", path,
@@ -388,12 +385,18 @@ typedef int (*entry_fn)(const struct nvstore *s, const char *entry, char *err, s
 static int scan_dir(const struct nvstore *s, const char *suffix, entry_fn fn, char *err,
 		    size_t errlen)
 {
-	_cleanup_closedir_ DIR *d = opendir(s->dir);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
+	int fd = dup(s->dfd);
 	int r = 0;
 
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (d)
+		rewinddir(d);
 	if (!d) {
 		r = -errno;
+		if (fd >= 0)
+			close(fd);
 		set_error(err, errlen, "cannot read state directory %s: %s", s->dir, strerror(-r));
 		return r;
 	}
@@ -424,8 +427,9 @@ int nvstore_open(const char *dir, struct nvstore **out, char *err, size_t errlen
 		return -ENOMEM;
 	}
 	s->lock_fd = -1;
+	s->dfd = -1;
 	s->sha256 = hash_alg_by_name("sha256");
-	r = make_dir(dir, err, errlen);
+	r = make_dir(s, err, errlen);
 	if (r == 0)
 		r = take_lock(s, err, errlen);
 	if (r == 0)
@@ -459,6 +463,8 @@ void nvstore_close(struct nvstore *s)
 			log_debug("cannot clear %s/" LOCK_NAME ": %s", s->dir, strerror(errno));
 		close(s->lock_fd);
 	}
+	if (s->dfd >= 0)
+		close(s->dfd);
 	free(s->dir);
 	free(s);
 }
@@ -573,7 +579,7 @@ static int store_file(struct nvstore *s, const char *path, const uint8_t *data, 
 	encode_header(buf, len, digest);
 	if (len)
 		memcpy(buf + NVSTORE_HEADER_SIZE, data, len);
-	r = write_file_atomic(path, buf, NVSTORE_HEADER_SIZE + len, 0600);
+	r = safe_write_atomic(s->dfd, rel(s, path), buf, NVSTORE_HEADER_SIZE + len, 0600);
 	if (r < 0)
 		log_error("cannot write state file %s: %s", path, strerror(-r));
 	return r;
@@ -600,13 +606,9 @@ int nvstore_store(struct nvstore *s, const char *name, const uint8_t *data, uint
 	return store_file(s, path, data, len);
 }
 
-static int fsync_dir(const char *dir)
+static int fsync_dir(const struct nvstore *s)
 {
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) < 0)
-		return -errno;
-	return 0;
+	return fsync(s->dfd) < 0 ? -errno : 0;
 }
 
 /* Remove one state file; then, if sync, make the removal durable. */
@@ -614,14 +616,14 @@ static int delete_file(struct nvstore *s, const char *path, bool must_exist, boo
 {
 	int r;
 
-	if (unlink(path) < 0) {
+	if (unlinkat(s->dfd, rel(s, path), 0) < 0) {
 		r = -errno;
 		if (r == -ENOENT)
 			return must_exist ? r : 0;
 		log_error("cannot delete state file %s: %s", path, strerror(-r));
 		return r;
 	}
-	r = sync ? fsync_dir(s->dir) : 0;
+	r = sync ? fsync_dir(s) : 0;
 	if (r < 0)
 		log_error("cannot sync state directory %s: %s", s->dir, strerror(-r));
 	return r;
@@ -632,7 +634,8 @@ static int delete_cached(struct nvstore *s, const char *name, const char *path, 
 {
 	struct cached_blob *c = cache_find(s, name);
 	struct stat st;
-	bool exists = c ? c->data != NULL : lstat(path, &st) == 0;
+	bool exists = c ? c->data != NULL
+			: fstatat(s->dfd, rel(s, path), &st, AT_SYMLINK_NOFOLLOW) == 0;
 
 	if (!exists)
 		return must_exist ? -ENOENT : 0;
@@ -665,7 +668,7 @@ bool nvstore_exists(struct nvstore *s, const char *name)
 	c = s->write_back ? cache_find(s, name) : NULL;
 	if (c)
 		return c->data != NULL;
-	return lstat(path, &st) == 0;
+	return fstatat(s->dfd, rel(s, path), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /* Write one changed blob to the directory (removals are made durable by the caller). */
@@ -692,7 +695,7 @@ int nvstore_flush(struct nvstore *s)
 		if (s->cache[i].dirty)
 			r = flush_one(s, &s->cache[i], &removed);
 	if (r == 0 && removed) {
-		r = fsync_dir(s->dir);
+		r = fsync_dir(s);
 		if (r < 0)
 			log_error("cannot sync state directory %s: %s", s->dir, strerror(-r));
 	}

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/runtime_dir.h"
+#include "common/safe_fs.h"
 #include "common/util.h"
 #include "daemon/identity.h"
 #include "daemon/engine.h"
@@ -14,8 +15,8 @@
 #include "daemon/nvstore.h"
 
 /* <runtime-dir>/ek.tpmt or ak.tpmt: the key's public area, or no file while it is unknown. */
-static int publish_key(const char *runtime_dir, const char *name, const struct key_identity *key,
-		       char *err, size_t errlen)
+static int publish_key(const char *runtime_dir, int dfd, const char *name,
+		       const struct key_identity *key, char *err, size_t errlen)
 {
 	_cleanup_free_ char *path = runtime_path(runtime_dir, name);
 	char hex[65];
@@ -24,13 +25,13 @@ static int publish_key(const char *runtime_dir, const char *name, const struct k
 	if (!path)
 		return set_error(err, errlen, "out of memory");
 	if (!key->known) {
-		if (unlink(path) < 0 && errno != ENOENT)
+		if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
 			return set_error(err, errlen, "cannot remove %s: %s", path, strerror(errno));
 		return 0;
 	}
-	r = write_file_if_changed(path, key->pub, key->publen, 0644);
+	r = safe_write_if_changed(dfd, name, key->pub, key->publen, 0644);
 	if (r < 0)
-		return set_error(err, errlen, "cannot write %s: %s", path, strerror(-r));
+		return set_error(err, errlen, "cannot write %s: %s", path, safe_fs_strerror(r));
 	hex_encode(key->sha256, sizeof(key->sha256), hex);
 	log_info("%s %s 0x%08x, TPMT_PUBLIC sha256 %s in %s", key->what,
 		 key->at_handle ? "at" : "missing at", key->handle, hex, path);
@@ -46,6 +47,7 @@ static int publish_key(const char *runtime_dir, const char *name, const struct k
 static int setup_identity(const struct tpm_setup_config *cfg, bool manufactured, char *err,
 			  size_t errlen)
 {
+	_cleanup_close_ int dfd = -1;
 	struct identity id;
 	int r;
 
@@ -55,8 +57,11 @@ static int setup_identity(const struct tpm_setup_config *cfg, bool manufactured,
 	if (r < 0)
 		return set_error(err, errlen, "cannot write the TPM state in %s: %s",
 				 nvstore_dir(cfg->store), strerror(-r));
-	if (publish_key(cfg->runtime_dir, RUNTIME_EK_PUBLIC, &id.ek, err, errlen) < 0 ||
-	    publish_key(cfg->runtime_dir, RUNTIME_AK_PUBLIC, &id.ak, err, errlen) < 0)
+	dfd = safe_dir_open(cfg->runtime_dir, "runtime directory", SAFE_DIR_KEEP, 0, err, errlen);
+	if (dfd < 0)
+		return -1;
+	if (publish_key(cfg->runtime_dir, dfd, RUNTIME_EK_PUBLIC, &id.ek, err, errlen) < 0 ||
+	    publish_key(cfg->runtime_dir, dfd, RUNTIME_AK_PUBLIC, &id.ak, err, errlen) < 0)
 		return -1;
 	mirror_set_identity(cfg->mirror, id.ek.sha256, id.ak.sha256);
 	return 0;

@@ -28,6 +28,7 @@
 
 #include "common/log.h"
 #include "common/runtime_dir.h"
+#include "common/safe_fs.h"
 #include "common/util.h"
 
 #define SIM_NUM_RTMRS 4
@@ -35,6 +36,7 @@
 struct rtmr_sim {
 	struct rtmr_backend base;
 	char *dir;                 /* <runtime-dir>/sim */
+	int dfd;                   /* the directory, opened safely (safe_fs.h) */
 	int fd[SIM_NUM_RTMRS];     /* the register files */
 	uint8_t *map[SIM_NUM_RTMRS]; /* each mapped shared, base.alg[i]->size bytes */
 };
@@ -130,6 +132,8 @@ static void sim_close(struct rtmr_backend *b)
 		if (s->fd[i] >= 0)
 			close(s->fd[i]);
 	}
+	if (s->dfd >= 0)
+		close(s->dfd);
 	free(s->dir);
 	free(s);
 }
@@ -178,11 +182,12 @@ static int sim_open_reg(struct rtmr_sim *s, unsigned idx, char *err, size_t errl
 		return r;
 	}
 	s->base.alg[idx] = alg;
-	s->fd[idx] = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	r = s->fd[idx] < 0 ? -errno : sim_check_size(s, idx);
+	s->fd[idx] = safe_openat(s->dfd, path + strlen(s->dir) + 1, O_RDWR | O_CREAT, 0600);
+	r = s->fd[idx] < 0 ? s->fd[idx] : sim_check_size(s, idx);
 	if (r < 0) {
 		set_error(err, errlen, "sim register %s: %s", path,
-			  r == -EBADMSG ? "not a raw " RUNTIME_SIM_HASH " value" : strerror(-r));
+			  r == -EBADMSG ? "not a raw " RUNTIME_SIM_HASH " value"
+					: safe_fs_strerror(r));
 		return r;
 	}
 	map = mmap(NULL, alg->size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd[idx], 0);
@@ -204,6 +209,7 @@ static struct rtmr_sim *sim_alloc(const char *runtime_dir)
 	rtmr_backend_init(&s->base, "sim", &sim_ops);
 	for (unsigned i = 0; i < SIM_NUM_RTMRS; i++)
 		s->fd[i] = -1;
+	s->dfd = -1;
 	s->dir = runtime_path(runtime_dir, RUNTIME_SIM_DIR);
 	if (!s->dir) {
 		free(s);
@@ -223,11 +229,10 @@ int rtmr_sim_open(const char *runtime_dir, struct rtmr_backend **out, char *err,
 		return -ENOMEM;
 	}
 	b = &s->base;
-	r = mkdir_p(s->dir, 0700);
-	if (r < 0) {
-		set_error(err, errlen, "cannot create %s: %s", s->dir, strerror(-r));
-		return r;
-	}
+	s->dfd = safe_dir_open(s->dir, "sim register directory", SAFE_DIR_CREATE | SAFE_DIR_KEEP,
+			       0700, err, errlen);
+	if (s->dfd < 0)
+		return -EPERM;
 	for (unsigned i = 0; i < SIM_NUM_RTMRS; i++) {
 		r = sim_open_reg(s, i, err, errlen);
 		if (r < 0)
@@ -250,16 +255,19 @@ int rtmr_sim_read_file(const char *runtime_dir, unsigned idx, uint8_t *val, char
 {
 	_cleanup_free_ char *dir = runtime_path(runtime_dir, RUNTIME_SIM_DIR);
 	size_t size = hash_alg_by_name(RUNTIME_SIM_HASH)->size;
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int dfd = -1, fd = -1;
 	char path[PATH_MAX];
 	struct stat st;
 	int r;
 
 	if (!dir || idx >= SIM_NUM_RTMRS || sim_path(dir, idx, path, sizeof(path)) < 0)
 		return set_error(err, errlen, "no sim register %u under %s", idx, runtime_dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	dfd = safe_dir_open(dir, "sim register directory", SAFE_DIR_READ, 0, err, errlen);
+	if (dfd < 0)
+		return -1;
+	fd = safe_openat(dfd, path + strlen(dir) + 1, O_RDONLY, 0);
 	if (fd < 0)
-		return set_error(err, errlen, "sim register %s: %s", path, strerror(errno));
+		return set_error(err, errlen, "sim register %s: %s", path, safe_fs_strerror(fd));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != size)
 		return set_error(err, errlen, "sim register %s: not a raw %zu-byte " RUNTIME_SIM_HASH
 				 " value", path, size);

@@ -136,12 +136,6 @@ static int add_reg(struct rtmr_sysfs *s, int dfd, const char *dir, const char *n
 	return 0;
 }
 
-static void closedirp(DIR **d)
-{
-	if (*d)
-		closedir(*d);
-}
-
 static int scan_dir(struct rtmr_sysfs *s, DIR *d, const char *dir, char *err, size_t errlen)
 {
 	struct dirent *de;
@@ -176,7 +170,7 @@ static int scan_dir(struct rtmr_sysfs *s, DIR *d, const char *dir, char *err, si
 int rtmr_tdx_sysfs_open(const char *dir, struct rtmr_backend **out, char *err, size_t errlen)
 {
 	_cleanup_rtmr_backend_ struct rtmr_backend *b = NULL;
-	__attribute__((cleanup(closedirp))) DIR *d = opendir(dir);
+	_cleanup_closedir_ DIR *d = opendir(dir);
 	struct rtmr_sysfs *s;
 	int r;
 

@@ -15,6 +15,7 @@
 #include "tool/tool_tpm.h"
 #include "tool/tool_tpm_quote.h"
 #include "common/runtime_dir.h"
+#include "common/safe_fs.h"
 #include "common/util.h"
 
 /* Where Linux shows the TDX firmware's CC event log (the ACPI CCEL table's log area). */
@@ -53,17 +54,12 @@ int tool_read_nonce(const struct tool_options *o, uint8_t *nonce, size_t cap, si
 static int read_key(const struct tool_options *o, const char *name, const char *what,
 		    uint8_t **pub, size_t *len)
 {
-	_cleanup_free_ char *path = runtime_path(o->runtime_dir, name);
-	char *data = NULL;
-	int r;
+	char *data = NULL, err[512];
 
-	if (!path)
-		return -1;
-	r = read_file_all(path, &data, len, 4096);
-	if (r < 0) {
-		fprintf(stderr, "vtpm-rtmr: cannot read the %s from %s: %s (is vtpm-rtmrd "
-			"running with --runtime-dir %s?)\n", what, path, strerror(-r),
-			o->runtime_dir);
+	if (safe_read_in_dir(o->runtime_dir, "runtime directory", name, &data, len, 4096, err,
+			     sizeof(err)) < 0) {
+		fprintf(stderr, "vtpm-rtmr: cannot read the %s: %s (is vtpm-rtmrd running with "
+			"--runtime-dir %s?)\n", what, err, o->runtime_dir);
 		return -1;
 	}
 	*pub = (uint8_t *)data;
@@ -82,13 +78,14 @@ static int read_ek(const struct tool_options *o, struct evidence *e)
 /* --quote-provider, else the daemon's (<runtime-dir>/quote-provider), else auto. */
 static const char *provider_name(const struct tool_options *o, char *buf, size_t cap)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_free_ char *text = NULL;
+	char err[256];
 	size_t len;
 
 	if (o->quote_provider)
 		return o->quote_provider;
-	path = runtime_path(o->runtime_dir, RUNTIME_QUOTE_PROVIDER);
-	if (!path || read_file_all(path, &text, &len, cap - 1) < 0)
+	if (safe_read_in_dir(o->runtime_dir, "runtime directory", RUNTIME_QUOTE_PROVIDER, &text,
+			     &len, cap - 1, err, sizeof(err)) < 0)
 		return "auto";
 	snprintf(buf, cap, "%.*s", (int)strcspn(text, "\n"), text);
 	return buf;

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "eventlog/eventlog.h"
 #include "rtmr_map/rtmr_map.h"
 #include "common/runtime_dir.h"
+#include "common/safe_fs.h"
 #include "common/util.h"
 
 static int rtmr_of_name(const char *path)
@@ -53,7 +55,12 @@ static const struct hash_alg *alg_of_text(const char *text, size_t len)
 	return hash_alg_by_name("sha384");
 }
 
-static int add_log(struct tool_logs *logs, const char *path, char *err, size_t errlen)
+/*
+ * Read a log: a file named on the command line as any program would (dfd AT_FDCWD), one
+ * found in the runtime directory the safe way (safe_fs.h); -ENOENT of the latter is no error.
+ */
+static int add_log(struct tool_logs *logs, int dfd, const char *name, const char *path, char *err,
+		   size_t errlen)
 {
 	struct tool_log *l;
 	int r;
@@ -62,9 +69,14 @@ static int add_log(struct tool_logs *logs, const char *path, char *err, size_t e
 		return set_error(err, errlen, "too many logs (at most %d)", TOOL_MAX_LOGS);
 	l = &logs->log[logs->n];
 	memset(l, 0, sizeof(*l));
-	r = read_file_all(path, &l->text, &l->len, 256u << 20);
+	if (dfd == AT_FDCWD)
+		r = read_file_all(path, &l->text, &l->len, 256u << 20);
+	else
+		r = safe_read_all(dfd, name, &l->text, &l->len, 256u << 20);
+	if (r == -ENOENT && dfd != AT_FDCWD)
+		return 0;
 	if (r < 0)
-		return set_error(err, errlen, "cannot read %s: %s", path, strerror(-r));
+		return set_error(err, errlen, "cannot read %s: %s", path, safe_fs_strerror(r));
 	l->path = strdup(path);
 	l->rtmr = rtmr_of_name(path);
 	l->alg = alg_of_text(l->text, l->len);
@@ -75,19 +87,24 @@ static int add_log(struct tool_logs *logs, const char *path, char *err, size_t e
 int tool_logs_load(struct tool_logs *logs, const char *runtime_dir, char **files, size_t nfiles,
 		   char *err, size_t errlen)
 {
+	_cleanup_close_ int dfd = -1;
+
 	memset(logs, 0, sizeof(*logs));
 	for (size_t i = 0; i < nfiles; i++)
-		if (add_log(logs, files[i], err, errlen) < 0)
+		if (add_log(logs, AT_FDCWD, files[i], files[i], err, errlen) < 0)
 			return -1;
 	if (nfiles)
 		return 0;
+	dfd = safe_dir_open(runtime_dir, "runtime directory", SAFE_DIR_READ, 0, err, errlen);
+	if (dfd < 0)
+		return -1;
 	for (unsigned i = 0; i < RTMR_MAX; i++) {
 		char name[RUNTIME_NAME_MAX];
 		_cleanup_free_ char *path = runtime_path(runtime_dir, runtime_log_name(i, name));
 
 		if (!path)
 			return -1;
-		if (access(path, F_OK) == 0 && add_log(logs, path, err, errlen) < 0)
+		if (add_log(logs, dfd, name, path, err, errlen) < 0)
 			return -1;
 	}
 	if (logs->n == 0)

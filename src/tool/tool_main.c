@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* vtpm-rtmr: read, replay, verify and export vtpm-rtmrd's event logs. */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/runtime_dir.h"
+#include "common/safe_fs.h"
 #include "common/log.h"
 #include "tool/tool_attest.h"
 #include "tool/tool_log_cmds.h"
@@ -189,6 +191,15 @@ static int parse(int argc, char **argv, struct tool_options *o)
 	return 0;
 }
 
+/* The runtime directory may belong to the daemon's system user (--runas): trusted as root is. */
+static void trust_daemon_user(void)
+{
+	struct passwd *pw = getpwnam(DAEMON_USER_DEFAULT);
+
+	if (pw)
+		safe_fs_set_user(pw->pw_uid, pw->pw_gid);
+}
+
 int main(int argc, char **argv)
 {
 	struct tool_options o = { .runtime_dir = RUNTIME_DIR_DEFAULT, .backend = RTMR_BACKEND_AUTO };
@@ -197,6 +208,7 @@ int main(int argc, char **argv)
 
 	log_set_ident("vtpm-rtmr");
 	log_set_level(LOG_LVL_ERROR);
+	trust_daemon_user();
 	r = parse(argc, argv, &o);
 	if (r)
 		return r > 0 ? 0 : 2;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/runtime_dir.h"
+#include "common/safe_fs.h"
 #include "common/util.h"
 #include "tpm_cmds/tpm_frame.h"
 
@@ -27,10 +28,11 @@ struct tool_tpm {
 /* The second word of <runtime-dir>/device ("/dev/tpmN /dev/tpmrmN"). */
 static int from_device_file(const char *runtime_dir, char *buf, size_t cap)
 {
-	_cleanup_free_ char *path = runtime_path(runtime_dir, RUNTIME_DEVICE), *text = NULL;
-	char tpm[64], rm[64];
+	_cleanup_free_ char *text = NULL;
+	char tpm[64], rm[64], err[256];
 
-	if (!path || read_file_all(path, &text, NULL, 256) < 0 ||
+	if (safe_read_in_dir(runtime_dir, "runtime directory", RUNTIME_DEVICE, &text, NULL, 256,
+			     err, sizeof(err)) < 0 ||
 	    sscanf(text, "%63s %63s", tpm, rm) != 2)
 		return -1;
 	snprintf(buf, cap, "device:%s", rm);
@@ -39,10 +41,12 @@ static int from_device_file(const char *runtime_dir, char *buf, size_t cap)
 
 static int from_tcti_file(const char *runtime_dir, char *buf, size_t cap)
 {
-	_cleanup_free_ char *path = runtime_path(runtime_dir, RUNTIME_TCTI), *text = NULL;
+	_cleanup_free_ char *text = NULL;
+	char err[256];
 	size_t len;
 
-	if (!path || read_file_all(path, &text, &len, cap - 1) < 0 || len == 0)
+	if (safe_read_in_dir(runtime_dir, "runtime directory", RUNTIME_TCTI, &text, &len, cap - 1,
+			     err, sizeof(err)) < 0 || len == 0)
 		return -1;
 	snprintf(buf, cap, "%.*s", (int)strcspn(text, "\n"), text);
 	return 0;

@@ -94,9 +94,10 @@ def idle_flood(port, count):
 def partial_flood(port, count, expect_served_within):
     """count connections each with half a command: new clients are refused, then served once
     the half messages time out."""
-    half = [connect(port) for _ in range(count)]
-    for s in half:
-        s.sendall(GET_RANDOM[:5])
+    half = []
+    for _ in range(count):  # each speaks at once: --conn-timeout must not close it
+        half.append(connect(port))
+        half[-1].sendall(GET_RANDOM[:5])
     time.sleep(1.0)  # the daemon has read every half command
     try:
         rc = get_random(port)
@@ -143,8 +144,10 @@ def half_message(port, within):
 
 def no_reader(port, within):
     """Commands sent without reading a response: the daemon closes the connection."""
+    # no small SO_RCVBUF: a full tiny receive buffer makes this end drop the daemon's
+    # segments and with them its window updates, and then our commands stall in TCP and the
+    # daemon, its buffers half empty, sees only an idle client
     s = connect(port)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.settimeout(0.5)
     burst = GET_COMMANDS * 64  # big responses fill the daemon's send buffer quickly
     deadline = time.monotonic() + within

@@ -300,7 +300,7 @@ check "quote_get auto without the directory: error naming sim" fails_with "sim" 
 
 RT="$T_DIR/run"
 mkdir -p "$RT"
-ln -s "$SIM" "$RT/sim"
+cp -a "$SIM" "$RT/sim"
 if client sim "$T_DIR/c6" "$T_DIR/rd2" --runtime-dir "$RT" >"$T_DIR/c6.out" \
 	2>"$T_DIR/c6.err"; then
 	pass "quote_get sim succeeds"
@@ -310,6 +310,12 @@ fi
 check "quote_get sim: provider sim" grep -qx provider=sim "$T_DIR/c6.out"
 check "quote_get sim: the quote is over the report data and the sim RTMRs" \
 	quote_of "$T_DIR/c6" "$T_DIR/rd2"
+# the registers reached through a symbolic link are refused (the link could point anywhere)
+mkdir -p "$T_DIR/run-link"
+ln -s "$SIM" "$T_DIR/run-link/sim"
+check "quote_get sim: a sim directory that is a symbolic link is refused" \
+	fails_with "is a symbolic link" client sim "$T_DIR/c7" "$T_DIR/rd2" \
+	--runtime-dir "$T_DIR/run-link"
 
 # --- another provider name -----------------------------------------------------------------
 MNT2="$T_DIR/report2"

@@ -30,6 +30,9 @@ struct socket_transport {
 	struct conn_table conns;
 };
 
+#define LISTEN_BACKLOG 128  /* a burst of TCTI connections waits here, not in SYN retries */
+#define BIND_WAIT_MS 2000
+
 static int set_nonblock_cloexec(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -37,6 +40,27 @@ static int set_nonblock_cloexec(int fd)
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
 	return 0;
+}
+
+/*
+ * bind(), waiting up to BIND_WAIT_MS while the address is in use: a daemon that was just
+ * killed may hold its listening socket a little longer than its process (the kernel ends its
+ * io_uring requests first), and a restart should not fail for that.
+ */
+static int bind_waiting(int fd, const struct sockaddr *sa, socklen_t len, unsigned port)
+{
+	uint64_t end = now_ms() + BIND_WAIT_MS;
+
+	for (bool said = false;; said = true) {
+		if (bind(fd, sa, len) == 0)
+			return 0;
+		if (errno != EADDRINUSE || now_ms() >= end)
+			return -1;
+		if (!said)
+			log_info("port %u is in use; waiting up to %u s for it to be released", port,
+				 BIND_WAIT_MS / 1000);
+		usleep(100 * 1000);
+	}
 }
 
 static int listen_tcp(const char *addr, unsigned port, char *err, size_t errlen)
@@ -58,7 +82,8 @@ static int listen_tcp(const char *addr, unsigned port, char *err, size_t errlen)
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 16) < 0) {
+	if (bind_waiting(fd, res->ai_addr, res->ai_addrlen, port) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
 		if (errno == EADDRINUSE)
 			set_error(err, errlen, "port %u on %s is already in use (another vtpm-rtmrd "
 				  "or swtpm?); choose another with --port", port, addr);
@@ -100,7 +125,8 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 	if (claim_unix_path(&sa, err, errlen) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
 		set_error(err, errlen, "cannot listen on UNIX socket %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);

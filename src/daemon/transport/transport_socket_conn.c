@@ -31,6 +31,7 @@ void conn_close(struct conn *c)
 
 int conn_send(struct conn *c, const uint8_t *buf, size_t len)
 {
+	static struct log_ratelimit unread; /* the loop's only thread sends */
 	uint64_t end = now_ms() + CONN_SEND_BUDGET_MS;
 	size_t done = 0;
 
@@ -44,7 +45,8 @@ int conn_send(struct conn *c, const uint8_t *buf, size_t len)
 			uint64_t now = now_ms();
 
 			if (now >= end || poll(&p, 1, (int)(end - now)) <= 0) {
-				log_debug("a client does not read its responses: closing it");
+				log_ratelimited(&unread, LOG_LVL_WARN, "closing a connection that "
+						"does not read its responses");
 				return -1;
 			}
 			continue;

@@ -175,8 +175,10 @@ vm_build_kmod() {
 	cp "$VM_KMOD_SRC/Kbuild" "$VM_KMOD_SRC"/*.c "$out/src/"
 	absrc=$(cd "$out/src" && pwd)
 	# no BTF for the test module: it would need pahole (dwarves) and nothing uses it
-	if ! make -C "$kdir" M="$absrc" CONFIG_DEBUG_INFO_BTF_MODULES= modules \
-		>"$out/build.log" 2>&1; then
+	# a make of its own: under `make -jN check` the jobserver of the parent is not passed
+	# down, and make would warn about it in the log checked below
+	if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$kdir" M="$absrc" \
+		CONFIG_DEBUG_INFO_BTF_MODULES= modules >"$out/build.log" 2>&1; then
 		cat "$out/build.log" >&2
 		vm_die "building fake_tdx_guest.ko failed"
 	fi
