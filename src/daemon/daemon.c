@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "daemon/mirror.h"
 #include "daemon/notify.h"
+#include "daemon/privileges.h"
 #include "daemon/nvstore.h"
 #include "daemon/options.h"
 #include "rtmr_map/rtmr_backend.h"
@@ -39,6 +40,7 @@ struct daemon {
 	struct socket_transport *sock; /* listening from the start; served once set up */
 	int stop_fd;
 	int runtime_fd; /* the runtime directory, opened safely (safe_fs.h) */
+	struct runas runas;
 };
 
 /* The runtime directory, made if need be, checked and held open (safe_fs.h). */
@@ -164,6 +166,29 @@ static enum transport_kind choose_transport(const struct daemon_options *o)
 	return TRANSPORT_SOCKET;
 }
 
+/*
+ * --runas: what the daemon needs as root is done (the device made, every file open); the
+ * state files become the user's, who rewrites them from now on (the directories already are:
+ * safe_fs.h). The IMA bridge's thread runs already: setresuid() changes it too (glibc applies
+ * it to every thread), and it holds no capability afterwards either.
+ */
+static int drop_privileges(struct daemon *d, char *err, size_t errlen)
+{
+	int r;
+
+	if (!d->runas.set)
+		return 0;
+	r = nvstore_give_to_user(d->store);
+	if (r < 0)
+		return set_error(err, errlen, "--runas %s: cannot give the state directory %s to "
+				 "it: %s", d->runas.name, d->state_dir, strerror(-r));
+	r = safe_dir_chown_tree(d->runtime_fd);
+	if (r < 0)
+		return set_error(err, errlen, "--runas %s: cannot give the runtime directory %s "
+				 "to it: %s", d->runas.name, d->runtime_dir, strerror(-r));
+	return privileges_drop(&d->runas, err, errlen);
+}
+
 struct published {
 	struct daemon *d;
 	char desc[128];
@@ -193,6 +218,10 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	unlinkat(d->runtime_fd, RUNTIME_DEVICE, 0);
 	if (vtpm_proxy_create(d->opts->vtpmx, &dev, err, errlen) < 0)
 		return -1;
+	if (drop_privileges(d, err, errlen) < 0) {
+		close(dev.fd);
+		return -1;
+	}
 	snprintf(pub.desc, sizeof(pub.desc), "/dev/tpm%u /dev/tpmrm%u", dev.tpm_num, dev.tpm_num);
 	snprintf(node, sizeof(node), "/dev/tpmrm%u", dev.tpm_num);
 	ready.path = node;
@@ -246,6 +275,8 @@ static int run_socket(struct daemon *d, char *err, size_t errlen)
 	char status[400];
 	int r;
 
+	if (drop_privileges(d, err, errlen) < 0)
+		return -1;
 	snprintf(status, sizeof(status), "serving TPM2TOOLS_TCTI=%s",
 		 socket_transport_tcti(d->sock));
 	publish_tcti(d, true);
@@ -286,6 +317,10 @@ int daemon_run(const struct daemon_options *opts)
 	int r = -1;
 
 	d.runtime_dir = opts->runtime_dir ? opts->runtime_dir : RUNTIME_DIR_DEFAULT;
+	if (privileges_resolve(opts->runas, &d.runas, err, sizeof(err)) < 0)
+		goto out;
+	if (d.runas.set)
+		safe_fs_set_user(d.runas.uid, d.runas.gid);
 	if (setup_signals(&d, err, sizeof(err)) < 0 || setup_dirs(&d, err, sizeof(err)) < 0 ||
 	    open_state(&d, err, sizeof(err)) < 0 || open_socket(&d, err, sizeof(err)) < 0 ||
 	    record_quote_provider(&d, err, sizeof(err)) < 0 ||

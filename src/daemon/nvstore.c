@@ -469,6 +469,11 @@ void nvstore_close(struct nvstore *s)
 	free(s);
 }
 
+int nvstore_give_to_user(struct nvstore *s)
+{
+	return s ? safe_dir_chown_tree(s->dfd) : 0;
+}
+
 const char *nvstore_dir(const struct nvstore *s)
 {
 	return s->dir;

@@ -40,6 +40,8 @@ struct nvstore;
 int nvstore_open(const char *dir, struct nvstore **out, char *err, size_t errlen);
 /* Releases the lock. NULL is a no-op. */
 void nvstore_close(struct nvstore *s);
+/* The directory and its files to the daemon's user (safe_fs_set_user), before --runas. */
+int nvstore_give_to_user(struct nvstore *s);
 const char *nvstore_dir(const struct nvstore *s);
 
 /*

@@ -29,6 +29,7 @@ enum opt_id {
 	OPT_IMA_POLL_MS,
 	OPT_CONN_TIMEOUT,
 	OPT_COMMAND_TIMEOUT,
+	OPT_RUNAS,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
 	{ "ima-poll-ms", required_argument, NULL, OPT_IMA_POLL_MS },
 	{ "conn-timeout", required_argument, NULL, OPT_CONN_TIMEOUT },
 	{ "command-timeout", required_argument, NULL, OPT_COMMAND_TIMEOUT },
+	{ "runas", required_argument, NULL, OPT_RUNAS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -100,6 +102,7 @@ void options_free(struct daemon_options *o)
 	free(o->map);
 	free(o->rtmr_dir);
 	free(o->vtpmx);
+	free(o->runas);
 	free(o->ima_list);
 	free(o->quote_provider);
 	memset(o, 0, sizeof(*o));
@@ -217,6 +220,8 @@ static int apply(struct daemon_options *o, int id, const char *val, char *err, s
 		return set_path(&o->rtmr_dir, val, "rtmr-dir", err, errlen);
 	case OPT_VTPMX:
 		return set_path(&o->vtpmx, val, "vtpmx", err, errlen);
+	case OPT_RUNAS:
+		return set_path(&o->runas, val, "runas", err, errlen);
 	}
 	return set_error(err, errlen, "internal error: option %d", id);
 }
@@ -390,6 +395,8 @@ void options_usage(FILE *f)
 	      "                        of PCRs (PCR_Read, Quote, PolicyPCR...) always catch up first\n"
 	      "\n"
 	      "Other:\n"
+	      "  --runas USER          after setup, become USER (e.g. vtpm-rtmr) without any\n"
+	      "                        capability; the runtime and state directories become USER's\n"
 	      "  --log-level error|warn|info|debug   (default info)\n"
 	      "  -h, --help            show this help\n"
 	      "  --version             show the version\n"

@@ -35,6 +35,7 @@ struct daemon_options {
 	char *quote_provider; /* NULL: auto; recorded for vtpm-rtmr attest */
 	char *ima_list;    /* NULL: /sys/kernel/security/ima/binary_runtime_measurements */
 	unsigned ima_poll_ms;
+	char *runas;                 /* --runas: become this user after setup */
 	unsigned conn_timeout_ms;    /* socket: nothing sent since connect */
 	unsigned command_timeout_ms; /* socket: a message begun, not finished */
 	enum log_level log_level;

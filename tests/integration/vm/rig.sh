@@ -286,9 +286,10 @@ vm_build_initramfs() {
 	# openssl: an independent SHA-384 for the in-guest replay
 	vm_copy_elf /usr/bin/openssl
 	[ -f /usr/lib/ssl/openssl.cnf ] && vm_copy_host /usr/lib/ssl/openssl.cnf
-	printf 'root:x:0:0:root:/root:/bin/sh\ntss:x:100:101::/var/lib/tpm:/bin/false\n' \
-		>"$VM_ROOTFS/etc/passwd"
-	printf 'root:x:0:\ntss:x:101:\n' >"$VM_ROOTFS/etc/group"
+	# vtpm-rtmr: the daemon's own user (systemd/sysusers.d), every case runs it --runas it
+	printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'tss:x:100:101::/var/lib/tpm:/bin/false' \
+		'vtpm-rtmr:x:990:990::/:/bin/false' >"$VM_ROOTFS/etc/passwd"
+	printf 'root:x:0:\ntss:x:101:\nvtpm-rtmr:x:990:\n' >"$VM_ROOTFS/etc/group"
 	printf '127.0.0.1 localhost\n::1 localhost\n' >"$VM_ROOTFS/etc/hosts"
 	# cases, their directives
 	for c in "$@"; do

@@ -89,6 +89,24 @@ check_eq "the registers are zero after the reload" \
 
 check_daemon_start "vtpm-rtmrd start" "$T_DIR/start.out" || return 1
 check "the daemon uses the tdx-sysfs backend" grep -q "RTMR backend tdx-sysfs" "$DAEMON_LOG"
+# --runas vtpm-rtmr: after creating the device the daemon is that user, in every thread, with
+# no capability in any set and no_new_privs
+for task in /proc/"$DAEMON_PID"/task/*; do
+	check_eq "thread ${task##*/}: uid/gid are vtpm-rtmr's (real, effective, saved, fs)" \
+		"$DAEMON_USER_UID $DAEMON_USER_UID $DAEMON_USER_UID $DAEMON_USER_UID|$DAEMON_USER_UID \
+$DAEMON_USER_UID $DAEMON_USER_UID $DAEMON_USER_UID" \
+		"$(awk '/^Uid:/ {u=$2" "$3" "$4" "$5} /^Gid:/ {g=$2" "$3" "$4" "$5} END {print u"|"g}' \
+			"$task/status")"
+	check_eq "thread ${task##*/}: no capabilities (inheritable, permitted, effective, ambient)" \
+		"0000000000000000 0000000000000000 0000000000000000 0000000000000000" \
+		"$(awk '/^Cap(Inh|Prm|Eff|Amb):/ {printf "%s%s", s, $2; s=" "}' "$task/status")"
+done
+check_eq "the main thread: empty bounding set, no_new_privs" "0000000000000000 1" \
+	"$(awk '/^CapBnd:/ {b=$2} /^NoNewPrivs:/ {n=$2} END {print b" "n}' \
+		"/proc/$DAEMON_PID/status")"
+check "the daemon says it dropped root" grep -q "running as vtpm-rtmr (uid $DAEMON_USER_UID" \
+	"$DAEMON_LOG"
+check_eq "the runtime directory is vtpm-rtmr's" "$DAEMON_USER_UID 755" "$(stat -c '%u %a' "$RT")"
 # The kernel creates the nodes only after the daemon answered its registration commands: the
 # daemon must publish <runtime-dir>/device (and READY=1) only once they exist.
 check_eq "the device nodes existed when $RT/device was written" yes "$NODES_AT_PUBLISH"

@@ -10,7 +10,9 @@ QUOTE_KIT=/lib/firmware/fake_tdx_guest              # that CA's key and quote ta
 VT=/run/vmtest                                      # test state shared between cases
 T_DIR=$VT/$CASE                                     # this case's scratch directory
 BACKEND_ARGS="--rtmr-backend tdx-sysfs"
-DAEMON_ARGS="--transport vtpm-proxy $BACKEND_ARGS --runtime-dir $RT"
+# every case: the daemon drops to its own user after setup (--runas), as the unit has it
+DAEMON_USER_UID=990
+DAEMON_ARGS="--transport vtpm-proxy $BACKEND_ARGS --runtime-dir $RT --runas vtpm-rtmr"
 TPM_TIMEOUT=${TPM_TIMEOUT:-90}                      # seconds for one tpm2 tool (TCG is slow)
 mkdir -p "$T_DIR"
 
