@@ -212,10 +212,16 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	struct vtpm_proxy_ready ready = { .cb = publish_device, .ctx = &pub };
 	struct vtpm_proxy_dev dev;
 	char node[64];
+	uint32_t rc;
 	int r;
 
 	/* a stale file from a daemon that was killed names a device that is gone */
 	unlinkat(d->runtime_fd, RUNTIME_DEVICE, 0);
+	/* the kernel's registration sends TPM2_SelfTest(full) with a 2 s timeout, which libtpms
+	 * may not meet on a busy machine: test everything now */
+	rc = service_self_test(d->svc);
+	if (rc != TPM2_RC_SUCCESS)
+		log_warn("TPM2_SelfTest answered 0x%x", rc);
 	if (vtpm_proxy_create(d->opts->vtpmx, &dev, err, errlen) < 0)
 		return -1;
 	if (drop_privileges(d, err, errlen) < 0) {
