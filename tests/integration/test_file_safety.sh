@@ -25,7 +25,7 @@ refused() {
 	shift 3
 	port=$(free_port_pair)
 	# shellcheck disable=SC2086
-	if timeout 20 "$DAEMON" --port "$port" --runtime-dir "$rt" $COMMON "$@" \
+	if timeout -k 5 20 "$DAEMON" --port "$port" --runtime-dir "$rt" $COMMON "$@" \
 		>"$T_DIR/refused.log" 2>&1; then
 		fail "$name: the daemon started (and stopped) instead of refusing"
 	elif ! grep -q "$pattern" "$T_DIR/refused.log"; then
