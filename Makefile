@@ -197,6 +197,15 @@ install: all man $(B)/vtpm-rtmrd.service
 	install -D -m 0644 etc/vtpm-rtmrd.conf $(DESTDIR)$(DOCDIR)/vtpm-rtmrd.conf.example
 	install -D -m 0644 etc/map.conf.example $(DESTDIR)$(DOCDIR)/map.conf.example
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	# the opt-in switches that make systemd measure into this TPM: examples, not active
+	install -D -m 0755 systemd/dropins/vtpm-rtmr-systemd-measure \
+		$(DESTDIR)$(DOCDIR)/systemd/vtpm-rtmr-systemd-measure
+	install -D -m 0644 systemd/dropins/253-260/system.conf.d/50-vtpm-rtmr-measure.conf \
+		$(DESTDIR)$(DOCDIR)/systemd/253-260/system.conf.d/50-vtpm-rtmr-measure.conf
+	install -D -m 0644 systemd/dropins/253-260/kernel-cmdline \
+		$(DESTDIR)$(DOCDIR)/systemd/253-260/kernel-cmdline
+	install -D -m 0644 'systemd/dropins/261+/kernel-cmdline' \
+		'$(DESTDIR)$(DOCDIR)/systemd/261+/kernel-cmdline'
 
 # The Debian package. dpkg-buildpackage builds in the tree it is started in (debian/.debhelper,
 # debian/vtpm-rtmr/, build/) and writes its outputs to the parent directory, so it runs in a

@@ -11,6 +11,7 @@ libfuse3-dev fuse3
 tpm2-tools swtpm swtpm-tools
 openssl xxd python3 procps iproute2 systemd
 qemu-system-x86 busybox-static xz-utils
+udev kmod mount dmsetup cryptsetup-bin
 clang libclang-rt-14-dev llvm ima-evm-utils
 mandoc man-db
 debhelper dpkg-dev fakeroot lintian"

@@ -10,9 +10,15 @@ for f in usr/sbin/vtpm-rtmrd usr/bin/vtpm-rtmr usr/lib/systemd/system/vtpm-rtmrd
 	usr/lib/modules-load.d/vtpm-rtmr.conf usr/lib/tmpfiles.d/vtpm-rtmr.conf \
 	usr/lib/sysusers.d/vtpm-rtmr.conf usr/share/man/man8/vtpm-rtmrd.8 \
 	usr/share/man/man1/vtpm-rtmr.1 usr/share/man/man5/vtpm-rtmrd.conf.5 \
-	usr/share/doc/vtpm-rtmr/README.md usr/share/doc/vtpm-rtmr/vtpm-rtmrd.conf.example; do
+	usr/share/doc/vtpm-rtmr/README.md usr/share/doc/vtpm-rtmr/vtpm-rtmrd.conf.example \
+	usr/share/doc/vtpm-rtmr/systemd/vtpm-rtmr-systemd-measure \
+	usr/share/doc/vtpm-rtmr/systemd/253-260/system.conf.d/50-vtpm-rtmr-measure.conf \
+	usr/share/doc/vtpm-rtmr/systemd/253-260/kernel-cmdline \
+	'usr/share/doc/vtpm-rtmr/systemd/261+/kernel-cmdline'; do
 	check "installed $f" test -s "$DEST/$f"
 done
+check "the systemd switches are examples: nothing under etc/ or a unit directory but the unit" \
+	sh -c "! find '$DEST' -path '*/etc/*' -o -name '*.service.d' -o -name 'system.conf.d' -path '*/lib/*' | grep -q ."
 check "unit runs the installed binary" grep -q "^ExecStart=/usr/sbin/vtpm-rtmrd " \
 	"$DEST/usr/lib/systemd/system/vtpm-rtmrd.service"
 check "unit is Type=notify" grep -q "^Type=notify" "$DEST/usr/lib/systemd/system/vtpm-rtmrd.service"
@@ -26,6 +32,25 @@ check "systemd-sysusers accepts the entry" systemd-sysusers --root="$T_DIR/sysro
 check "systemd-sysusers made the system user vtpm-rtmr" sh -c \
 	"grep '^vtpm-rtmr:x:[0-9]*:[0-9]*:.*:/usr/sbin/nologin\$' '$T_DIR/sysroot/etc/passwd'"
 check "modules-load entry names tpm_vtpm_proxy" grep -qx "tpm_vtpm_proxy" "$DEST/usr/lib/modules-load.d/vtpm-rtmr.conf"
+# early boot (issue #19): before every TPM consumer, after nothing that waits for file systems
+UNIT=$DEST/usr/lib/systemd/system/vtpm-rtmrd.service
+check "unit: DefaultDependencies=no" grep -qx "DefaultDependencies=no" "$UNIT"
+check "unit: Before= tpm2.target, the SRK setup, cryptsetup-pre.target, sysinit.target" sh -c \
+	"grep '^Before=' '$UNIT' | tr ' =' '\n\n' | sort -u >'$T_DIR/before' &&
+	 for u in tpm2.target systemd-tpm2-setup-early.service cryptsetup-pre.target sysinit.target shutdown.target; do
+		grep -qx \$u '$T_DIR/before' || exit 1; done"
+check "unit: pulls cryptsetup-pre.target in (a passive target)" sh -c \
+	"grep '^Wants=' '$UNIT' | grep -qw cryptsetup-pre.target"
+check "unit: Conflicts=shutdown.target" grep -qx "Conflicts=shutdown.target" "$UNIT"
+check_fails "unit: not after tmpfiles-setup or local-fs (cycle with encrypted volumes)" \
+	grep -q "^After=.*\(systemd-tmpfiles-setup\.service\|local-fs\)" "$UNIT"
+check_fails "unit: no PrivateTmp= (it implies After=systemd-tmpfiles-setup.service)" \
+	grep -q "^PrivateTmp=" "$UNIT"
+check "unit: RuntimeDirectory=vtpm-rtmr, kept" sh -c \
+	"grep -qx RuntimeDirectory=vtpm-rtmr '$UNIT' && grep -qx RuntimeDirectoryPreserve=yes '$UNIT'"
+check "unit: devices: /dev/vtpmx and /dev/tdx_guest only" sh -c \
+	"grep -x 'DevicePolicy=closed' '$UNIT' >/dev/null &&
+	 [ \"\$(grep '^DeviceAllow=' '$UNIT' | sort | tr '\n' ' ')\" = 'DeviceAllow=/dev/tdx_guest rw DeviceAllow=/dev/vtpmx rw ' ]"
 # systemd-analyze verify resolves ExecStart on the real root: point it at the build
 sed "s|^ExecStart=/usr/sbin/vtpm-rtmrd|ExecStart=$(pwd)/$BUILD/vtpm-rtmrd|" \
 	"$DEST/usr/lib/systemd/system/vtpm-rtmrd.service" >"$T_DIR/vtpm-rtmrd.service"

@@ -9,7 +9,7 @@
 #   VM_BIN_DIR         where vtpm-rtmrd and vtpm-rtmr are (default $BUILD, default build)
 #   VM_QUOTE_KIT       the sim_quote_kit program (default: $VM_BIN_DIR/tests/tools/sim_quote_kit,
 #                      which the rig has make build there)
-#   VM_TIMEOUT         hard limit in seconds for all boots together (default 540; each boot
+#   VM_TIMEOUT         hard limit in seconds for all boots together (default 720; each boot
 #                      gets what the earlier ones left)
 #   VM_CASE_TIMEOUT    limit in seconds for one guest case (default 240)
 #   VM_SMP, VM_MEM     QEMU -smp (default: host CPUs, at most 4) and -m (default 1024)
@@ -22,7 +22,7 @@ VM_CACHE=${VM_CACHE:-build/vm-cache}
 VM_SERIES=6.12
 VM_FLAVOUR=amd64
 VM_BIN_DIR=${VM_BIN_DIR:-${BUILD:-build}}
-VM_TIMEOUT=${VM_TIMEOUT:-540}
+VM_TIMEOUT=${VM_TIMEOUT:-720}
 VM_CASE_TIMEOUT=${VM_CASE_TIMEOUT:-240}
 VM_MEM=${VM_MEM:-1024}
 if [ -z "${VM_SMP:-}" ]; then
@@ -161,6 +161,37 @@ vm_module() {
 	echo "$1" | tr - _ >>"$VM_LOAD_ORDER"
 }
 
+# vm_prefetch_modules NAME...: extract the named modules that are not cached yet in one pass
+# over the image (each vm_module extraction alone unpacks the whole package); their
+# dependencies are found and extracted by vm_module afterwards.
+vm_prefetch_modules() {
+	mkdir -p "$KCACHE/ko"
+	want=""
+	for n in "$@"; do
+		n=$(echo "$n" | tr - _)
+		[ -f "$KCACHE/ko/$n.ko" ] && continue
+		p=$(awk -v n="$n" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko(\.xz)?$/, "", b);
+			gsub(/-/, "_", b); if (b == n) { print; exit } }' "$KCACHE/modules.list")
+		[ -n "$p" ] && want="$want ./lib/modules/$KREL/$p"
+	done
+	[ -n "$want" ] || return 0
+	tmp=$KCACHE/ko/.prefetch.$$
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	img=$(ls "$KCACHE/debs/linux-image-$KREL-unsigned_"*.deb)
+	# shellcheck disable=SC2086
+	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$tmp" $want || vm_die "cannot extract$want"
+	find "$tmp" -name '*.ko*' | while IFS= read -r f; do
+		b=${f##*/}
+		b=$(echo "${b%%.ko*}" | tr - _)
+		case $f in
+		*.xz) xz -dc "$f" >"$KCACHE/ko/$b.ko.tmp" ;;
+		*) cp "$f" "$KCACHE/ko/$b.ko.tmp" ;;
+		esac && mv "$KCACHE/ko/$b.ko.tmp" "$KCACHE/ko/$b.ko"
+	done
+	rm -rf "$tmp"
+}
+
 # vm_build_kmod: fake_tdx_guest.ko, rebuilt when its sources change.
 vm_build_kmod() {
 	stamp=$(cat "$VM_KMOD_SRC/Kbuild" "$VM_KMOD_SRC"/*.c | sha256sum | cut -c1-64)
@@ -175,8 +206,10 @@ vm_build_kmod() {
 	cp "$VM_KMOD_SRC/Kbuild" "$VM_KMOD_SRC"/*.c "$out/src/"
 	absrc=$(cd "$out/src" && pwd)
 	# no BTF for the test module: it would need pahole (dwarves) and nothing uses it
-	if ! make -C "$kdir" M="$absrc" CONFIG_DEBUG_INFO_BTF_MODULES= modules \
-		>"$out/build.log" 2>&1; then
+	# a make of its own: under `make -jN check` the jobserver of the parent is not passed
+	# down, and make would warn about it in the log checked below
+	if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$kdir" M="$absrc" \
+		CONFIG_DEBUG_INFO_BTF_MODULES= modules >"$out/build.log" 2>&1; then
 		cat "$out/build.log" >&2
 		vm_die "building fake_tdx_guest.ko failed"
 	fi
@@ -209,9 +242,15 @@ vm_quote_kit() {
 # ---- initramfs -------------------------------------------------------------------------------
 
 # vm_copy_host FILE [DEST]: copy FILE (following links) into the rootfs at the same path.
+# A busybox applet of the same name gives way to the host's program (the /usr/bin copy came
+# first in PATH before /usr was merged in the guest, too).
 vm_copy_host() {
 	dest=$VM_ROOTFS${2:-$1}
-	[ -e "$dest" ] && return 0
+	if [ -L "$dest" ] && [ "$(readlink "$dest")" = busybox ]; then
+		rm -f "$dest"
+	elif [ -e "$dest" ]; then
+		return 0
+	fi
 	mkdir -p "$(dirname "$dest")"
 	cp -L "$1" "$dest" || vm_die "cannot copy $1"
 }
@@ -238,6 +277,8 @@ vm_copy_elf() {
 #   # vm-modules: name ...           more kernel modules from the image (loaded before cases)
 #   # vm-cmdline: ima_policy=tcb     kernel command line; cases with different ones boot
 #                                    separately
+#   # vm-init: systemd               boot Debian's systemd as PID 1 (see vm_add_systemd); such
+#                                    cases boot separately too
 vm_directive() {
 	sed -n "1,40s/^# $1:[ \\t]*//p" "$2" | tr '\n' ' '
 }
@@ -251,9 +292,13 @@ vm_build_initramfs() {
 	rm -rf "$VM_ROOTFS" "$VM_LOAD_ORDER"
 	: >"$VM_LOAD_ORDER"
 	mkdir -p "$VM_ROOTFS" || vm_die "cannot create $VM_ROOTFS"
-	for d in bin sbin usr/bin usr/sbin lib64 proc sys dev run tmp etc root var/tmp \
+	# merged /usr, as Debian 12 installs it
+	for d in usr/bin usr/sbin usr/lib usr/lib64 proc sys dev run tmp etc root var/tmp \
 		vmtest/cases vmtest/modules; do
 		mkdir -p "$VM_ROOTFS/$d"
+	done
+	for d in bin sbin lib lib64; do
+		ln -s "usr/$d" "$VM_ROOTFS/$d"
 	done
 	ln -s ../run "$VM_ROOTFS/var/run"
 	# busybox (static) and its applets
@@ -284,9 +329,10 @@ vm_build_initramfs() {
 	# openssl: an independent SHA-384 for the in-guest replay
 	vm_copy_elf /usr/bin/openssl
 	[ -f /usr/lib/ssl/openssl.cnf ] && vm_copy_host /usr/lib/ssl/openssl.cnf
-	printf 'root:x:0:0:root:/root:/bin/sh\ntss:x:100:101::/var/lib/tpm:/bin/false\n' \
-		>"$VM_ROOTFS/etc/passwd"
-	printf 'root:x:0:\ntss:x:101:\n' >"$VM_ROOTFS/etc/group"
+	# vtpm-rtmr: the daemon's own user (systemd/sysusers.d), every case runs it --runas it
+	printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'tss:x:100:101::/var/lib/tpm:/bin/false' \
+		'vtpm-rtmr:x:990:990::/:/bin/false' >"$VM_ROOTFS/etc/passwd"
+	printf 'root:x:0:\ntss:x:101:\nvtpm-rtmr:x:990:\n' >"$VM_ROOTFS/etc/group"
 	printf '127.0.0.1 localhost\n::1 localhost\n' >"$VM_ROOTFS/etc/hosts"
 	# cases, their directives
 	for c in "$@"; do
@@ -316,13 +362,175 @@ vm_build_initramfs() {
 	cp "$VM_WORK/sim-ca/quote-key.bin" "$VM_WORK/sim-ca/quote-tail.bin" \
 		"$VM_ROOTFS/lib/firmware/fake_tdx_guest/"
 	cp "$VM_WORK/sim-ca/root-ca.pem" "$VM_ROOTFS/vmtest/sim-root-ca.pem"
+	# systemd as PID 1 when a case asks for it
+	for c in "$@"; do
+		if [ "$(vm_case_init "$c")" = systemd ]; then
+			VM_NEEDED_BY=$c
+			vm_add_systemd
+			VM_NEEDED_BY=""
+			break
+		fi
+	done
 	# guest scripts
 	cp "$VM_SRC/guest/init" "$VM_ROOTFS/init"
-	cp "$VM_SRC/guest/lib.sh" "$VM_SRC/guest/run-case.sh" "$VM_ROOTFS/vmtest/"
+	cp "$VM_SRC/guest/lib.sh" "$VM_SRC/guest/run-case.sh" "$VM_SRC/guest/run-all.sh" \
+		"$VM_ROOTFS/vmtest/"
 	chmod 0755 "$VM_ROOTFS/init"
 	echo "$VM_CASE_TIMEOUT" >"$VM_ROOTFS/vmtest/case-timeout"
 	(cd "$VM_ROOTFS" && find . | LC_ALL=C sort | /bin/busybox cpio -o -H newc 2>/dev/null) |
 		gzip -1 >"$out" || vm_die "cannot write $out"
+}
+
+# ---- systemd as PID 1 ---------------------------------------------------------------------------
+
+# vm_case_init CASE: the init a case asks for ("systemd", or empty: the busybox init)
+vm_case_init() {
+	vm_directive vm-init "$VM_SRC/cases/$1.sh" | tr -d ' '
+}
+
+# vm_cmdline CASE: the kernel command line a case boots with (its vm-cmdline directive; a
+# systemd boot adds what guest/init and systemd need). Cases with the same one share a boot.
+vm_cmdline() {
+	cl=$(vm_directive vm-cmdline "$VM_SRC/cases/$1.sh" | sed 's/ *$//')
+	if [ "$(vm_case_init "$1")" = systemd ]; then
+		# systemd's status lines would land between the result lines on the serial console
+		cl="${cl:+$cl }vmtest.init=systemd systemd.unit=vmtest.target systemd.show_status=0"
+	fi
+	echo "$cl"
+}
+
+# Host packages whose files (without documentation) make up the guest's systemd: Debian 12's
+# systemd 252 with its own units, udev, kmod (modprobe@.service, modules-load, the kernel's
+# module requests), util-linux mount, libcryptsetup's tools and device-mapper udev rules.
+VM_SYSTEMD_PKGS="systemd udev libsystemd-shared libsystemd0 kmod mount dmsetup cryptsetup-bin"
+# the udev rule giving /dev/tpmrm* to group tss, when the host has it
+VM_SYSTEMD_OPTIONAL_PKGS="tpm-udev"
+# Modules the booted system loads itself, from /usr/lib/modules/<release> with depmod's indexes:
+# tpm_vtpm_proxy through the unit (modprobe@, modules-load.d), autofs4 by PID 1, the rest when
+# the kernel asks for them (loop, device mapper, dm-crypt and the ciphers, AF_ALG for cryptsetup).
+VM_SYSTEMD_MODULES="tpm_vtpm_proxy autofs4 loop dm_mod dm_crypt xts aesni_intel af_alg algif_skcipher
+	algif_hash"
+
+# vm_kernel_meta: modules.builtin, modules.builtin.modinfo, modules.order of the image (once)
+vm_kernel_meta() {
+	[ -f "$KCACHE/meta/modules.order" ] && return 0
+	img=$(ls "$KCACHE/debs/linux-image-$KREL-unsigned_"*.deb)
+	rm -rf "$KCACHE/meta.tmp.$$"
+	mkdir -p "$KCACHE/meta.tmp.$$"
+	dpkg-deb --fsys-tarfile "$img" | tar -x -C "$KCACHE/meta.tmp.$$" \
+		"./lib/modules/$KREL/modules.builtin" "./lib/modules/$KREL/modules.builtin.modinfo" \
+		"./lib/modules/$KREL/modules.order" || vm_die "cannot extract the modules lists from $img"
+	rm -rf "$KCACHE/meta"
+	mv "$KCACHE/meta.tmp.$$/lib/modules/$KREL" "$KCACHE/meta" 2>/dev/null
+	rm -rf "$KCACHE/meta.tmp.$$"
+	[ -f "$KCACHE/meta/modules.order" ] || vm_die "no modules.order in $img"
+}
+
+# vm_add_systemd: Debian's systemd as the guest's init. guest/init (PID 1 at first) loads the
+# emulated platform drivers and execs /lib/systemd/systemd, which boots to vmtest.target:
+# vmtest.service runs the cases (guest/run-all.sh) on the console and powers off. The project is
+# installed with its own `make install` (PREFIX=/usr) and `systemctl enable`, as on a real system;
+# the drop-in in guest/systemd/ only names the RTMR backend (the emulated tdx-sysfs registers).
+vm_add_systemd() {
+	r=$VM_ROOTFS
+	lst=$VM_WORK/systemd.files
+	: >"$lst"
+	for p in $VM_SYSTEMD_PKGS; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			vm_die "host package $p is not installed (needed by $VM_NEEDED_BY, which boots" \
+				"systemd; scripts/install-deps.sh installs it)"
+		dpkg -L "$p" >>"$lst"
+	done
+	for p in $VM_SYSTEMD_OPTIONAL_PKGS; do
+		dpkg -L "$p" >>"$lst" 2>/dev/null
+	done
+	# files and symbolic links (no directories, documentation or SysV scripts); on a merged-/usr
+	# host the paths are taken through /usr, where the guest has them
+	merged=""
+	[ -L /lib ] && [ -L /bin ] && [ -L /sbin ] && merged=1
+	grep -vE '^/usr/share/(doc|doc-base|man|info|locale|bash-completion|zsh|fish|lintian|bug|initramfs-tools|pkgconfig)/|^/etc/init\.d/|/hwdb\.d/' "$lst" |
+		while IFS= read -r f; do
+			if [ -L "$f" ] || { [ -e "$f" ] && [ ! -d "$f" ]; }; then
+				if [ -n "$merged" ]; then
+					case $f in /bin/* | /sbin/* | /lib/* | /lib64/*) f=/usr$f ;; esac
+				fi
+				echo "${f#/}"
+			fi
+		done | LC_ALL=C sort -u >"$lst.files"
+	[ -s "$lst.files" ] || vm_die "no systemd files found on the host"
+	tar -C / --no-recursion -cf - -T "$lst.files" | tar -C "$r" -xf - ||
+		vm_die "cannot copy the systemd files into $r"
+	# their libraries: one ldd over every file (a file with a library ldd cannot find, e.g. an
+	# optional cryptsetup token plugin, is left out)
+	while IFS= read -r f; do
+		[ -f "/$f" ] && [ ! -L "/$f" ] && echo "/$f"
+	done <"$lst.files" >"$lst.regular"
+	# (/dev/null: ldd names each file only when given more than one)
+	# (the libsystemd-shared/-core directory: systemd's programs find them through their RUNPATH)
+	LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/systemd xargs ldd /dev/null <"$lst.regular" \
+		>"$lst.ldd" 2>/dev/null
+	awk '/^\// { sub(/:$/, ""); f = $0; next } /not found/ { print f }' "$lst.ldd" |
+		sort -u >"$lst.broken"
+	while IFS= read -r f; do
+		vm_log "systemd boot: leaving out $f (a library it needs is missing on the host)"
+		rm -f "$r$f"
+	done <"$lst.broken"
+	awk 'FILENAME == ARGV[1] { bad[$0] = 1; next }
+	     /^\// { sub(/:$/, ""); f = $0; next }
+	     !(f in bad) && /=> \// { print $3 } !(f in bad) && /^[ \t]*\/[^ ]*ld-linux/ { print $1 }' \
+		"$lst.broken" "$lst.ldd" | sort -u >"$lst.libs"
+	while IFS= read -r lib; do
+		vm_copy_host "$lib"
+	done <"$lst.libs"
+	# dlopen()ed, so ldd does not list them: libsystemd (the daemon's sd_notify), tpm2-tss for
+	# systemd's TPM2 code (systemd-cryptenroll, -cryptsetup, -creds, -pcrphase, -measure)
+	for l in /usr/lib/x86_64-linux-gnu/libsystemd.so.0 /usr/lib/x86_64-linux-gnu/libtss2-esys.so.0 \
+		/usr/lib/x86_64-linux-gnu/libtss2-rc.so.0 /usr/lib/x86_64-linux-gnu/libtss2-mu.so.0; do
+		vm_copy_elf "$l"
+	done
+	# a machine (not a first boot: no systemd-firstboot), Debian's os-release
+	echo 4a1c7e0c5b7d4e0f9a3f2c1d0e9b8a76 >"$r/etc/machine-id"
+	vm_copy_host /usr/lib/os-release
+	ln -sf ../usr/lib/os-release "$r/etc/os-release"
+	: >"$r/etc/fstab"
+	# groups Debian's udev rules and tmpfiles name (its postinst creates them on a real system)
+	printf 'kvm:x:102:\ninput:x:103:\nrender:x:104:\nsgx:x:105:\n' >>"$r/etc/group"
+	# the project, installed as its README says: binaries, unit, modules-load.d, tmpfiles.d
+	if ! make -s -o all install DESTDIR="$(cd "$r" && pwd)" PREFIX=/usr B="$VM_BIN_DIR" \
+		>"$VM_WORK/make-install.log" 2>&1; then
+		cat "$VM_WORK/make-install.log" >&2
+		vm_die "make install into the guest root failed"
+	fi
+	# the test's own units (vmtest.target, vmtest.service) and the drop-in for the daemon
+	cp -R "$VM_SRC/guest/systemd/." "$r/etc/systemd/system/" ||
+		vm_die "cannot copy $VM_SRC/guest/systemd"
+	if ! systemctl --root="$r" enable vtpm-rtmrd.service >"$VM_WORK/enable.log" 2>&1; then
+		cat "$VM_WORK/enable.log" >&2
+		vm_die "systemctl --root enable vtpm-rtmrd.service failed"
+	fi
+	# kernel modules under /usr/lib/modules/<release>, indexed by depmod
+	md=$r/usr/lib/modules/$KREL
+	mkdir -p "$md/kernel/vmtest"
+	vm_kernel_meta
+	cp "$KCACHE/meta/modules.builtin" "$KCACHE/meta/modules.builtin.modinfo" \
+		"$KCACHE/meta/modules.order" "$md/"
+	saved_order=$VM_LOAD_ORDER
+	VM_LOAD_ORDER=$VM_WORK/systemd-modules
+	: >"$VM_LOAD_ORDER"
+	# shellcheck disable=SC2086
+	vm_prefetch_modules $VM_SYSTEMD_MODULES
+	for m in $VM_SYSTEMD_MODULES; do
+		vm_module "$m"
+	done
+	while read -r m; do
+		cp "$KCACHE/ko/$m.ko" "$md/kernel/vmtest/"
+	done <"$VM_LOAD_ORDER"
+	VM_LOAD_ORDER=$saved_order
+	depmod=/sbin/depmod
+	[ -x "$depmod" ] || depmod=$(command -v depmod) || vm_die "no depmod on the host (package kmod)"
+	"$depmod" -b "$r" "$KREL" >"$VM_WORK/depmod.log" 2>&1 ||
+		{ cat "$VM_WORK/depmod.log" >&2; vm_die "depmod -b $r $KREL failed"; }
+	[ -s "$md/modules.dep.bin" ] || vm_die "depmod wrote no $md/modules.dep.bin"
 }
 
 # ---- boot --------------------------------------------------------------------------------------

@@ -45,11 +45,10 @@ VM_DEADLINE=$((T_PREP + VM_TIMEOUT))     # for all boots together
 vm_log "Linux $KREL, $VM_SMP CPUs (TCG), cases: $(echo "$CASES" | tr '\n' ' ')work dir $VM_WORK," \
 	"prepared in $((T_PREP - T0)) s"
 
-# Cases with the same vm-cmdline directive share one boot.
+# Cases with the same kernel command line (vm-cmdline and vm-init directives) share one boot.
 : >"$VM_WORK/groups"
 for c in $CASES; do
-	cl=$(vm_directive vm-cmdline "$VM_SRC/cases/$c.sh" | sed 's/ *$//')
-	printf '%s\t%s\n' "$c" "$cl" >>"$VM_WORK/groups"
+	printf '%s\t%s\n' "$c" "$(vm_cmdline "$c")" >>"$VM_WORK/groups"
 done
 
 passed=0

@@ -315,18 +315,24 @@ verify_all() {
 	check "$label: vtpm-rtmr log verify" vtpm-rtmr --runtime-dir "$RT" $BACKEND_ARGS log verify
 	ok=1
 	: >"$T_DIR/why"
-	for f in "$RT"/rtmr*.log; do
-		n=${f##*/rtmr}
-		n=${n%.log}
-		want=$(reg_hex "$n")
-		got=$(replay_log "$f")
-		[ "$got" = "$want" ] || { ok=0; echo "rtmr$n: register $want, replay $got" >>"$T_DIR/why"; }
-	done
-	if [ $ok = 1 ]; then
-		pass "$label: independent replay of every log equals its RTMR"
+	if [ "${VERIFY_REPLAY:-}" = tool ]; then
+		# a case that sets VERIFY_REPLAY=tool leaves the independent replay (two openssl runs
+		# per record: seconds under TCG) to the cases that test the mirroring itself
+		info "$label: the independent openssl replay is left to the mirroring cases"
 	else
-		fail "$label: independent replay of every log equals its RTMR"
-		show "$T_DIR/why"
+		for f in "$RT"/rtmr*.log; do
+			n=${f##*/rtmr}
+			n=${n%.log}
+			want=$(reg_hex "$n")
+			got=$(replay_log "$f")
+			[ "$got" = "$want" ] || { ok=0; echo "rtmr$n: register $want, replay $got" >>"$T_DIR/why"; }
+		done
+		if [ $ok = 1 ]; then
+			pass "$label: independent replay of every log equals its RTMR"
+		else
+			fail "$label: independent replay of every log equals its RTMR"
+			show "$T_DIR/why"
+		fi
 	fi
 	if ! t2 tpm2_pcrread >"$T_DIR/pcrread.txt" 2>&1; then
 		fail "$label: tpm2_pcrread"
