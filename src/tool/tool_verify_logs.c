@@ -304,7 +304,12 @@ static void check_ek(struct verdict *v, struct verify_ctx *c)
 		if (!l->explained || !l->group_done)
 			continue;
 		any = true;
-		if (l->group.ek.alg != hash_alg_by_name("sha256") || memcmp(l->group.ek.d, ek, 32)) {
+		if (l->group.ek.alg == hash_alg_by_name("sha256") && all_zero(l->group.ek.d, 32)) {
+			append(detail, "rtmr%u: its last group names no EK (all zero: the daemon could "
+			       "not establish its identity)", i);
+			ok = false;
+		} else if (l->group.ek.alg != hash_alg_by_name("sha256") ||
+			   memcmp(l->group.ek.d, ek, 32)) {
 			append(detail, "rtmr%u: its last group names another EK", i);
 			ok = false;
 		}

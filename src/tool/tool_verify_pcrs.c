@@ -75,9 +75,14 @@ static bool check_ak(struct verdict *v, struct verify_ctx *c, EVP_PKEY **ak, cha
 		any = true;
 		if (l->group.ak.alg != hash_alg_by_name("sha256") ||
 		    memcmp(l->group.ak.d, digest, sizeof(digest)) != 0) {
+			static const uint8_t zero[32];
+			bool none = memcmp(l->group.ak.d, zero, sizeof(zero)) == 0;
+
 			snprintf(failed, cap, "ak-identity");
-			verdict_add(v, "ak-identity", false, "rtmr%u: its last group names another "
-				    "AK than the one that signed the TPM quote", i);
+			verdict_add(v, "ak-identity", false, "rtmr%u: its last group names %s", i,
+				    none ? "no AK (all zero: the daemon could not establish its "
+					   "identity)"
+					 : "another AK than the one that signed the TPM quote");
 			return false;
 		}
 	}

@@ -175,6 +175,17 @@ check "it says the EK's identity is unknown" grep -q \
 check "and the AK's" grep -q "error: the AK's identity is unknown" "$T_DIR/d6.log"
 check "the group names both as all-zero sha256" group_is_last "$RT" "$ZERO" "$ZERO"
 check "no ek.tpmt or ak.tpmt while unknown" sh -c "[ ! -e '$RT/ek.tpmt' ] && [ ! -e '$RT/ak.tpmt' ]"
+# evidence made with the old public areas planted back: the logs vouch for no key at all
+cp "$T_DIR/ek.kept" "$RT/ek.tpmt"
+cp "$T_DIR/ak.kept" "$RT/ak.tpmt"
+N=$(printf '%064d' 6)
+check "attest with the last known public areas planted" "$TOOL" --runtime-dir "$RT" attest \
+	--quote-provider sim --nonce "$N" --out "$T_DIR/unknown.json"
+check_fails "verify of it fails" "$TOOL" verify --evidence "$T_DIR/unknown.json" --nonce "$N" \
+	--trust-anchor "$RT/sim/root-ca.pem"
+check "ek-identity: the logs name no EK" grep -q "names no EK (all zero" "$T_DIR/last.out"
+check "ak-identity: the logs name no AK" grep -q "names no AK (all zero" "$T_DIR/last.out"
+rm -f "$RT/ek.tpmt" "$RT/ak.tpmt"
 check "endorsement auth cleared (2)" tpm2_changeauth -c e -p endpw
 check "stops (6)" stop_daemon
 start_daemon "$T_DIR/d7.log" --runtime-dir "$RT" --state-dir "$STATE" --port "$PORT" \
