@@ -18,11 +18,17 @@
 
 static uid_t daemon_uid = (uid_t)-1;
 static gid_t daemon_gid = (gid_t)-1;
+static uid_t trusted_uid = (uid_t)-1;
 
 void safe_fs_set_user(uid_t uid, gid_t gid)
 {
 	daemon_uid = uid;
 	daemon_gid = gid;
+}
+
+void safe_fs_trust_user(uid_t uid)
+{
+	trusted_uid = uid;
 }
 
 static uid_t user_uid(void)
@@ -32,7 +38,8 @@ static uid_t user_uid(void)
 
 bool safe_fs_trusted_owner(uid_t uid)
 {
-	return uid == 0 || uid == geteuid() || uid == user_uid();
+	return uid == 0 || uid == geteuid() || uid == user_uid() ||
+	       (trusted_uid != (uid_t)-1 && uid == trusted_uid);
 }
 
 /* An ancestor: a trusted owner, and writable by others only with the sticky bit (/tmp). */
@@ -165,7 +172,8 @@ static int check_dir(int fd, const char *path, const char *what, unsigned flags,
 				 "anyone could plant files in it; chmod go-w %s, or choose "
 				 "another directory", what, path, (unsigned)(st.st_mode & 07777),
 				 path);
-	if (!(flags & SAFE_DIR_KEEP) || st.st_uid == user_uid()) {
+	/* a directory another trusted user keeps (the tool beside a --runas daemon) is left so */
+	if (!(flags & SAFE_DIR_KEEP) || st.st_uid == user_uid() || daemon_uid == (uid_t)-1) {
 		if (safe_fs_trusted_owner(st.st_uid))
 			return 0;
 	} else if (safe_fs_trusted_owner(st.st_uid) && geteuid() == 0) {

@@ -19,6 +19,8 @@
 /* The daemon's user (--runas; by default the effective user): trusted as an owner besides
  * root and the effective user, and the owner safe_dir_open gives a directory it keeps. */
 void safe_fs_set_user(uid_t uid, gid_t gid);
+/* One more user trusted as an owner, given nothing (vtpm-rtmr trusts the daemon's user). */
+void safe_fs_trust_user(uid_t uid);
 bool safe_fs_trusted_owner(uid_t uid);
 
 enum safe_dir_flags {

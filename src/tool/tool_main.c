@@ -197,7 +197,7 @@ static void trust_daemon_user(void)
 	struct passwd *pw = getpwnam(DAEMON_USER_DEFAULT);
 
 	if (pw)
-		safe_fs_set_user(pw->pw_uid, pw->pw_gid);
+		safe_fs_trust_user(pw->pw_uid);
 }
 
 int main(int argc, char **argv)

@@ -77,6 +77,21 @@ check "the NV index survived the restart" sh -c "tpm2_nvreadpublic | grep -q 0x1
 check "the logs continue" grep -q "continuing event log" "$T_DIR/d2.log"
 stop_daemon >/dev/null
 
+# the tool (root, beside a --runas daemon) trusts what vtpm-rtmr owns and gives nothing away
+check "vtpm-rtmr log verify as root on vtpm-rtmr's directories" "$TOOL" --runtime-dir "$RT" \
+	--rtmr-backend sim log verify
+check_eq "and they stay vtpm-rtmr's" "$UID_D $UID_D" "$(stat -c %u "$RT" "$RT/sim" | tr '\n' ' ' |
+	sed 's/ $//')"
+PORT2=$(free_port_pair)
+# shellcheck disable=SC2086
+start_daemon "$T_DIR/root.log" --port "$PORT2" --runtime-dir "$T_DIR/run-root" --rtmr-backend sim \
+	--ima-bridge off --ek-type ecc-p256 || fail "a daemon without --runas"
+stop_daemon >/dev/null
+check "vtpm-rtmr log verify as root on root's directories" "$TOOL" --runtime-dir "$T_DIR/run-root" \
+	--rtmr-backend sim log verify
+check_eq "and they stay root's" "0 0" "$(stat -c %u "$T_DIR/run-root" "$T_DIR/run-root/sim" |
+	tr '\n' ' ' | sed 's/ $//')"
+
 # refusals
 check_fails "--runas an unknown user" timeout 20 "$DAEMON" --port "$(free_port_pair)" \
 	--runtime-dir "$T_DIR/run-x" --rtmr-backend sim --runas no-such-user-here
