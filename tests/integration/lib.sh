@@ -36,11 +36,13 @@ t_cleanup() {
 pass() {
 	T_PASS=$((T_PASS + 1))
 	echo "PASS: $T_NAME: $*"
+	echo "PASS: $*" >>"$T_DIR/results"
 }
 
 fail() {
 	T_FAIL=$((T_FAIL + 1))
 	echo "FAIL: $T_NAME: $*"
+	echo "FAIL: $*" >>"$T_DIR/results"
 }
 
 # check NAME COMMAND...: PASS if the command succeeds
@@ -75,6 +77,23 @@ check_eq() {
 	else
 		fail "$1: expected '$2', got '$3'"
 	fi
+}
+
+# t_reliability NAME TITLE: this test's checks so far, after the introduction on stdin, as the
+# section NAME of tests/RELIABILITY.md (test directories and thread ids made neutral, so that
+# a rerun changes only what changed)
+t_reliability() {
+	{
+		echo "## $2"
+		echo
+		cat
+		echo
+		echo "Last run of \`tests/integration/test_$T_NAME.sh\`: $T_PASS checks passed," \
+			"$T_FAIL failed."
+		echo
+		sed -e 's|/tmp/vtpm-test-[^/ ]*|<test dir>|g' -e 's/thread [0-9]*:/thread:/' \
+			-e 's/^\(PASS\|FAIL\): /- \1: /' "$T_DIR/results"
+	} | python3 tests/integration/reliability_section.py "$1"
 }
 
 t_done() {

@@ -138,4 +138,9 @@ check "a daemon restarted on ports in TIME_WAIT binds them" \
 check "and serves" timeout 10 $CLIENTS get-random "$PORT"
 stop_daemon >/dev/null
 
+t_reliability connection-limits "Connection limits" <<'EOF'
+Connection limits of the socket transport, on both event loops: idle and half-finished
+connections, a client that reads no responses, rate-limited warnings, restarts on ports in
+TIME_WAIT. Before the fix 32 idle connections locked every other client out for good.
+EOF
 t_done

@@ -171,4 +171,11 @@ check "and says so" grep -q "rtmr2.log: is a symbolic link" "$T_DIR/last.out"
 check "a log named on the command line is read as named" \
 	"$TOOL" log show "$T_DIR/rtmr2.log.real"
 
+t_reliability file-safety "File safety" <<'EOF'
+File safety: what a local user can plant in or around the directories the daemon writes as root
+(DESIGN.md, "File safety"; vtpm-rtmrd(8), "File safety"). Each planted file was followed before
+the fix (an event log truncated or appended to, the state directory or a sim register
+elsewhere, a FIFO that hung the start for ever); now the start is refused naming the file, and
+the target is untouched.
+EOF
 t_done

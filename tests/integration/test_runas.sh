@@ -109,4 +109,9 @@ check_fails "a root daemon without --runas refuses vtpm-rtmr's directories" \
 	--rtmr-backend sim --ima-bridge off
 check "naming the owner and the fix" grep -q "is owned by uid $UID_D.*chown it" "$T_DIR/last.out"
 
+t_reliability runas "Least privilege (--runas)" <<'EOF'
+Least privilege (`--runas`): after setup the daemon is the unprivileged user in every thread
+with no capability; what it does afterwards works through what it holds. The VM suite runs
+every case this way against the real vtpm_proxy driver (case a checks /proc there).
+EOF
 t_done
