@@ -22,6 +22,7 @@
 #include "rtmr_map/rtmr_backend.h"
 #include "rtmr_map/rtmr_map.h"
 #include "daemon/service.h"
+#include "daemon/systemd_cc.h"
 #include "daemon/tpm_setup.h"
 #include "daemon/transport/transport_socket.h"
 #include "daemon/transport/transport_vtpm_proxy.h"
@@ -60,6 +61,38 @@ static int setup_dirs(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * When systemd extends the RTMRs itself (systemd_cc.h), mirroring its PCRs would put its
+ * events there twice: leave them out, and say so (the logs' `vtpm map` records say it too).
+ */
+static void apply_systemd_cc(struct daemon *d, struct rtmr_map *map)
+{
+	bool tdx = strcmp(rtmr_backend_name(d->backend), "sim") != 0;
+	struct systemd_cc_facts f;
+	char why[256];
+	int shared;
+
+	if (d->opts->systemd_cc == SYSTEMD_CC_OFF)
+		return;
+	if (d->opts->systemd_cc == SYSTEMD_CC_ON) {
+		snprintf(why, sizeof(why), "--systemd-cc on");
+	} else {
+		systemd_cc_gather(tdx, &f);
+		if (!systemd_cc_decide(&f, why, sizeof(why))) {
+			log_debug("--systemd-cc auto: %s", why);
+			return;
+		}
+	}
+	systemd_cc_map(map, d->opts->map != NULL);
+	log_info("%s: PCR 1-9 and 11-15 are systemd's, not mirrored%s", why,
+		 d->opts->map ? "" : "; PCR 0 and 10 go to RTMR3, which systemd leaves alone");
+	shared = systemd_cc_shared_rtmr(map);
+	if (shared >= 0)
+		log_warn("the map (%s) still mirrors into RTMR%d, which systemd extends too: its "
+			 "extends will show as SYNC records in rtmr%d.log", d->opts->map, shared,
+			 shared);
+}
+
 static int setup_mirror(struct daemon *d, char *err, size_t errlen)
 {
 	struct rtmr_backend_config cfg = {
@@ -78,6 +111,7 @@ static int setup_mirror(struct daemon *d, char *err, size_t errlen)
 	}
 	if (rtmr_backend_open(&cfg, &d->backend, err, errlen) < 0)
 		return -1;
+	apply_systemd_cc(d, &map);
 	rtmr_map_describe(&map, desc, sizeof(desc));
 	log_info("RTMR backend %s; map: %s", rtmr_backend_name(d->backend), desc);
 	return mirror_open(&d->mirror, &map, d->backend, d->runtime_dir, err, errlen);

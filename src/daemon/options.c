@@ -29,6 +29,7 @@ enum opt_id {
 	OPT_IMA_POLL_MS,
 	OPT_CONN_TIMEOUT,
 	OPT_COMMAND_TIMEOUT,
+	OPT_SYSTEMD_CC,
 	OPT_RUNAS,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
@@ -55,6 +56,7 @@ static const struct option long_opts[] = {
 	{ "ima-poll-ms", required_argument, NULL, OPT_IMA_POLL_MS },
 	{ "conn-timeout", required_argument, NULL, OPT_CONN_TIMEOUT },
 	{ "command-timeout", required_argument, NULL, OPT_COMMAND_TIMEOUT },
+	{ "systemd-cc", required_argument, NULL, OPT_SYSTEMD_CC },
 	{ "runas", required_argument, NULL, OPT_RUNAS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -192,6 +194,8 @@ static int apply(struct daemon_options *o, int id, const char *val, char *err, s
 		APPLY_ENUM(ima_bridge_mode, "ima-bridge", &o->ima_bridge);
 	case OPT_LOG_LEVEL:
 		APPLY_ENUM(log_level, "log-level", &o->log_level);
+	case OPT_SYSTEMD_CC:
+		APPLY_ENUM(systemd_cc_mode, "systemd-cc", &o->systemd_cc);
 	case OPT_PORT:
 		return apply_number(id, val, &o->port, err, errlen);
 	case OPT_IMA_POLL_MS:
@@ -381,6 +385,11 @@ void options_usage(FILE *f)
 	      "                        the Endorsement Key bound in attestation (default rsa2048,\n"
 	      "                        TCG template L-1 at 0x81010001; L-2 at 0x8101000a; H-3 at\n"
 	      "                        0x81010016)\n"
+	      "  --systemd-cc auto|on|off\n"
+	      "                        systemd extends the RTMRs itself (auto, default: when its\n"
+	      "                        cc-measure.log or systemd-stub's CC measurements show it):\n"
+	      "                        then PCR 1-9, 11-15 are not mirrored; with the default map\n"
+	      "                        PCR 0 and 10 go to RTMR3\n"
 	      "  --quote-provider auto|configfs-tsm|sim\n"
 	      "                        where vtpm-rtmr attest gets TEE quotes by default\n"
 	      "                        (recorded in <runtime-dir>/quote-provider)\n"

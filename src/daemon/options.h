@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "daemon/systemd_cc.h"
 #include "rtmr_map/rtmr_backend.h"
 #include "tpm_cmds/tpm_ek.h"
 
@@ -35,6 +36,7 @@ struct daemon_options {
 	char *quote_provider; /* NULL: auto; recorded for vtpm-rtmr attest */
 	char *ima_list;    /* NULL: /sys/kernel/security/ima/binary_runtime_measurements */
 	unsigned ima_poll_ms;
+	enum systemd_cc_mode systemd_cc; /* systemd extends the RTMRs itself: auto/on/off */
 	char *runas;                 /* --runas: become this user after setup */
 	unsigned conn_timeout_ms;    /* socket: nothing sent since connect */
 	unsigned command_timeout_ms; /* socket: a message begun, not finished */

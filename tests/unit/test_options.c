@@ -42,6 +42,7 @@ static void test_defaults(void **state)
 	assert_null(o.unix_path);
 	assert_int_equal(o.conn_timeout_ms, 5000);
 	assert_int_equal(o.command_timeout_ms, 30000);
+	assert_int_equal(o.systemd_cc, SYSTEMD_CC_AUTO);
 	options_free(&o);
 }
 
@@ -56,7 +57,7 @@ static void test_all_options(void **state)
 			       "--map", "/m", "--rtmr-backend", "tdx-sysfs", "--rtmr-dir", "/d",
 			       "--log-level", "debug", "--unix", "/u", "--vtpmx", "/v",
 			       "--quote-provider", "sim", "--conn-timeout", "2",
-			       "--command-timeout", "60", NULL),
+			       "--command-timeout", "60", "--systemd-cc", "off", NULL),
 			 0);
 	assert_int_equal(o.transport, TRANSPORT_SOCKET);
 	assert_int_equal(o.port, 4000);
@@ -72,6 +73,7 @@ static void test_all_options(void **state)
 	assert_string_equal(o.quote_provider, "sim");
 	assert_int_equal(o.conn_timeout_ms, 2000);
 	assert_int_equal(o.command_timeout_ms, 60000);
+	assert_int_equal(o.systemd_cc, SYSTEMD_CC_OFF);
 	options_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), "--port=7", "--transport=vtpm-proxy", NULL), 0);
 	assert_int_equal(o.port, 7);
@@ -98,6 +100,7 @@ static void test_bad_args(void **state)
 	expect_error("--port", "--port", "12x");
 	expect_error("--port", "--port", "-5");
 	expect_error("invalid transport", "--transport", "tcp");
+	expect_error("invalid systemd-cc 'yes' (auto, on, off)", "--systemd-cc", "yes");
 	expect_error("invalid conn-timeout '0' (1..3600)", "--conn-timeout", "0");
 	expect_error("invalid command-timeout '3601'", "--command-timeout", "3601");
 	expect_error("invalid rtmr-backend", "--rtmr-backend", "tdx");
