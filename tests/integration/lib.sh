@@ -36,13 +36,13 @@ t_cleanup() {
 pass() {
 	T_PASS=$((T_PASS + 1))
 	echo "PASS: $T_NAME: $*"
-	echo "PASS: $*" >>"$T_DIR/results"
+	echo "PASS: $*" >>"$T_DIR/.checks"
 }
 
 fail() {
 	T_FAIL=$((T_FAIL + 1))
 	echo "FAIL: $T_NAME: $*"
-	echo "FAIL: $*" >>"$T_DIR/results"
+	echo "FAIL: $*" >>"$T_DIR/.checks"
 }
 
 # check NAME COMMAND...: PASS if the command succeeds
@@ -92,7 +92,7 @@ t_reliability() {
 			"$T_FAIL failed."
 		echo
 		sed -e 's|/tmp/vtpm-test-[^/ ]*|<test dir>|g' -e 's/thread [0-9]*:/thread:/' \
-			-e 's/^\(PASS\|FAIL\): /- \1: /' "$T_DIR/results"
+			-e 's/^\(PASS\|FAIL\): /- \1: /' "$T_DIR/.checks"
 	} | python3 tests/integration/reliability_section.py "$1"
 }
 
