@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The socket transport: its listeners and connection table. Serving is the loops' job
- * (transport_socket_poll.c, transport_socket_uring.c), framing the connections'
+ * (transport_socket_epoll.c, transport_socket_uring.c), framing the connections'
  * (transport_socket_conn.c); neither calls back into this file.
  */
 #include "daemon/transport/transport_socket.h"
@@ -21,6 +21,12 @@
 #include "common/util.h"
 #include "daemon/transport/transport_socket_conn.h"
 #include "daemon/transport/transport_socket_loop.h"
+
+/* Connections the kernel completes before the daemon accepts them. A client that connects
+ * many times without waiting (the daemon, woken on the client's CPU, runs only once the
+ * client waits) must not overflow it: a dropped handshake is retried a second later. More
+ * than the connection table holds (MAX_CONNS). */
+#define LISTEN_BACKLOG 128
 
 struct socket_transport {
 	struct socket_listeners listen;
@@ -58,7 +64,7 @@ static int listen_tcp(const char *addr, unsigned port, char *err, size_t errlen)
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 16) < 0) {
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
 		if (errno == EADDRINUSE)
 			set_error(err, errlen, "port %u on %s is already in use (another vtpm-rtmrd "
 				  "or swtpm?); choose another with --port", port, addr);
@@ -100,7 +106,8 @@ static int listen_unix(const char *path, char *err, size_t errlen)
 	if (claim_unix_path(&sa, err, errlen) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
 		set_error(err, errlen, "cannot listen on UNIX socket %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -194,18 +201,20 @@ void socket_transport_close(struct socket_transport *t)
 	free(t);
 }
 
-/* The io_uring loop, or poll() where io_uring is refused or VTPM_RTMR_SOCKET_LOOP=poll. */
+/* The epoll loop; the io_uring loop with VTPM_RTMR_SOCKET_LOOP=uring, where the kernel allows
+ * it. */
 int socket_transport_run(struct socket_transport *t, struct service *svc, int stop_fd)
 {
 	const char *loop = getenv("VTPM_RTMR_SOCKET_LOOP");
 	int r;
 
-	if (loop && strcmp(loop, "poll") == 0) {
-		log_debug("socket transport: poll() loop (VTPM_RTMR_SOCKET_LOOP=poll)");
-		return socket_loop_poll(&t->listen, &t->conns, svc, stop_fd);
+	if (loop && strcmp(loop, "uring") == 0) {
+		r = socket_loop_uring(&t->listen, &t->conns, svc, stop_fd);
+		if (r != SOCKET_URING_UNAVAILABLE)
+			return r;
+	} else if (loop && *loop && strcmp(loop, "epoll") != 0) {
+		log_warn("VTPM_RTMR_SOCKET_LOOP=%s: unknown (epoll or uring); serving with epoll",
+			 loop);
 	}
-	r = socket_loop_uring(&t->listen, &t->conns, svc, stop_fd);
-	if (r != SOCKET_URING_UNAVAILABLE)
-		return r;
-	return socket_loop_poll(&t->listen, &t->conns, svc, stop_fd);
+	return socket_loop_epoll(&t->listen, &t->conns, svc, stop_fd);
 }
