@@ -3,6 +3,8 @@
 #   make bench                    build the daemon, the tool and the bench programs, run all
 #   make bench-build              build only
 #   make bench-profile            system calls and instructions per extend (strace, valgrind)
+#   make bench BENCH_BASELINE_REV=<commit>   also measure the daemon of that commit, built from
+#                                 `git archive` under $(B)/baseline/, as a fourth server
 # Run settings come from the environment (BENCH_ROUNDS, BENCH_N, ...: bench/run.py).
 # Uses B, CC, CFLAGS, ALL_CFLAGS, PKG_LIBS and pkgconf from the Makefile.
 
@@ -16,6 +18,16 @@ bench-build: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr $(BENCH_BINS)
 
 bench: bench-build
 	python3 bench/run.py --build $(B)
+
+ifneq ($(BENCH_BASELINE_REV),)
+BENCH_BASELINE_DIR = $(B)/baseline/$(BENCH_BASELINE_REV)
+export BENCH_BASELINE = $(abspath $(BENCH_BASELINE_DIR))/build/vtpm-rtmrd
+bench: $(BENCH_BASELINE_DIR)/build/vtpm-rtmrd
+$(BENCH_BASELINE_DIR)/build/vtpm-rtmrd:
+	rm -rf $(BENCH_BASELINE_DIR) && mkdir -p $(BENCH_BASELINE_DIR)
+	git archive $(BENCH_BASELINE_REV) | tar -x -C $(BENCH_BASELINE_DIR)
+	$(MAKE) -C $(BENCH_BASELINE_DIR) all B=build
+endif
 
 $(B)/bench/tpm_client: bench/tpm_client.c $(B)/libvtpmrtmr.a
 	@mkdir -p $(dir $@)

@@ -13,6 +13,7 @@ openssl xxd python3 procps iproute2 systemd
 qemu-system-x86 busybox-static xz-utils
 clang libclang-rt-14-dev llvm ima-evm-utils
 mandoc man-db
+linux-perf strace
 debhelper dpkg-dev fakeroot lintian"
 
 missing=""
