@@ -3,6 +3,9 @@
 #   make bench                    build the daemon, the tool and the bench programs, run all
 #   make bench-build              build only
 #   make bench-profile            system calls and instructions per extend (strace, valgrind)
+#   make bench-vm                 PCR_Extend through vtpm_proxy in the VM test rig's guest,
+#                                 against swtpm chardev --vtpm-proxy (bench/vm/run.sh;
+#                                 VM_CACHE as for make vm-check)
 #   make bench BENCH_BASELINE_REV=<commit>   also measure the daemon of that commit, built from
 #                                 `git archive` under $(B)/baseline/, as a fourth server
 # Run settings come from the environment (BENCH_ROUNDS, BENCH_N, ...: bench/run.py).
@@ -37,6 +40,11 @@ $(B)/bench/tpm_client: bench/tpm_client.c $(B)/libvtpmrtmr.a
 $(B)/bench/floor_bench: bench/floor_bench.c $(B)/libvtpmrtmr.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libvtpmrtmr.a $(PKG_LIBS)
+
+# The vtpm_proxy transport in a VM (QEMU; the kernel cached as for make vm-check).
+.PHONY: bench-vm
+bench-vm: bench-build
+	VM_BIN_DIR=$(B) BENCH_BUILD=$(B) sh bench/vm/run.sh
 
 # System calls and instructions per mirrored extend (needs strace and valgrind).
 .PHONY: bench-profile
