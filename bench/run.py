@@ -27,7 +27,8 @@ Configuration through the environment (defaults in brackets):
                                 client and server on CPU N
     BENCH_MAX_ROUNDS [2*ROUNDS] rounds at most: an operation and transport whose per-round
                                 ours/swtpm ratios spread more than BENCH_SPREAD [0.10] of
-                                their median gets further rounds, up to this many
+                                their median (interquartile range) gets further rounds, up
+                                to this many
     BENCH_COUNT [1]             0: no counting round (system calls, context switches,
                                 migrations and CPU time per command of each server)
     BENCH_BASELINE [unset]      another vtpm-rtmrd binary (an older commit), measured as a
@@ -506,14 +507,19 @@ def tput_round(build, servers, res, r, placement, mode_ops):
 
 
 def ratio_spread(res, placement, op, mode):
-    """(max - min) / median of the per-round ours/swtpm ratios; 0 with fewer than two."""
+    """How widely the per-round ours/swtpm ratios spread, relative to their median: the
+    interquartile range from four rounds on (a range would only grow with more rounds), the
+    range below; 0 with fewer than two."""
     a = res["tput"].get((placement, op, mode, "ours"), [])
     b = res["tput"].get((placement, op, mode, "swtpm"), [])
     rs = [x["block_ops_per_s"] / y["block_ops_per_s"] for x, y in zip(a, b)
           if y["block_ops_per_s"]]
     if len(rs) < 2:
         return 0.0
-    return (max(rs) - min(rs)) / statistics.median(rs)
+    if len(rs) < 4:
+        return (max(rs) - min(rs)) / statistics.median(rs)
+    q = statistics.quantiles(rs, n=4)
+    return (q[2] - q[0]) / statistics.median(rs)
 
 
 def sample_load(res):
@@ -971,8 +977,9 @@ def side_by_side(L, summaries):
     L.append("")
     L.append("Ratios of the median block rates, ours/swtpm > 1: ours is faster; in brackets "
              "the range of the per-round ratios. An operation and transport whose per-round "
-             f"ratios spread more than {CFG['spread']:.0%} of their median got further rounds "
-             f"(at most {CFG['max_rounds']} in all; the detailed tables give the rounds).")
+             f"ratios spread more than {CFG['spread']:.0%} of their median (interquartile "
+             f"range from four rounds on) got further rounds (at most {CFG['max_rounds']} in "
+             "all; the detailed tables give the rounds).")
     L.append("")
 
 
