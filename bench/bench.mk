@@ -14,7 +14,7 @@
 # Looked up in the recipe (after `make deps` in the same call), not while parsing.
 BENCH_TCTI_CFLAGS = $(call pkgconf,--cflags tss2-tctildr)
 BENCH_TCTI_LIBS   = $(call pkgconf,--libs tss2-tctildr)
-BENCH_BINS := $(B)/bench/tpm_client $(B)/bench/floor_bench
+BENCH_BINS := $(B)/bench/tpm_client $(B)/bench/floor_bench $(B)/bench/loop_bench
 
 .PHONY: bench bench-build
 bench-build: $(B)/vtpm-rtmrd $(B)/vtpm-rtmr $(BENCH_BINS)
@@ -36,6 +36,11 @@ $(B)/bench/tpm_client: bench/tpm_client.c $(B)/libvtpmrtmr.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(BENCH_TCTI_CFLAGS) -o $@ $< $(B)/libvtpmrtmr.a \
 		$(BENCH_TCTI_LIBS) $(PKG_LIBS)
+
+# The socket loops' ways of waiting, on a socketpair (bench/README.md, "Targets (issue 17)").
+$(B)/bench/loop_bench: bench/loop_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -Wl,-Bstatic -luring -Wl,-Bdynamic
 
 $(B)/bench/floor_bench: bench/floor_bench.c $(B)/libvtpmrtmr.a
 	@mkdir -p $(dir $@)
