@@ -295,10 +295,14 @@ int main(int argc, char **argv)
 		rates[ns] = calloc((size_t)nb, sizeof(double));
 	}
 	pin(ccpu);
-	for (int s = 0; s < ns; s++)
-		for (int k = 0; k < 500; k++)
-			if (round_trip(fds[s]) < 0)
-				return fprintf(stderr, "loop_bench: %s failed\n", argv[argc - ns + s]), 1;
+	for (int s = 0; s < ns; s++) {
+		for (int k = 0; k < 500; k++) {
+			if (round_trip(fds[s]) < 0) {
+				fprintf(stderr, "loop_bench: %s failed\n", argv[argc - ns + s]);
+				return 1;
+			}
+		}
+	}
 	for (long b = 0; b < nb; b++) {
 		for (int j = 0; j < ns; j++) {
 			int s = (int)((j + b) % ns);

@@ -543,7 +543,8 @@ static int target_open(struct target *t, const char *name, const char *spec)
 		t->c.dev = true;
 		t->c.fd = open(spec + 4, O_RDWR | O_CLOEXEC);
 		if (t->c.fd < 0) {
-			fprintf(stderr, "tpm_client: cannot open %s: %s\n", spec + 4, strerror(errno));
+			fprintf(stderr, "tpm_client: cannot open %s: %s\n", spec + 4,
+				strerror(errno));
 			return -1;
 		}
 		return 0;

@@ -55,13 +55,15 @@ start_swtpm() {
 	swtpm chardev --vtpm-proxy --tpm2 --tpmstate dir=/run/bench-swtpm \
 		>"$T_DIR/swtpm.log" 2>&1 &
 	BPIDS="$BPIDS $!"
-	wait_for 120 grep -q "New TPM device" "$T_DIR/swtpm.log" || { show "$T_DIR/swtpm.log"; return 1; }
+	wait_for 120 grep -q "New TPM device" "$T_DIR/swtpm.log" ||
+		{ show "$T_DIR/swtpm.log"; return 1; }
 	n=$(sed -n 's|.*New TPM device: /dev/tpm\([0-9]*\).*|\1|p' "$T_DIR/swtpm.log" | head -n 1)
 	DEV=/dev/tpmrm$n
 	wait_for 60 test -c "$DEV"
 }
 
 printf 'pcr 0-23 -> none\n' >"$T_DIR/nomap.conf"
+# shellcheck disable=SC2086 # BACKEND_ARGS (guest/lib.sh): options, split on purpose
 start_ours ours $BACKEND_ARGS || { bench_fail "vtpm-rtmrd (tdx-sysfs) did not start"; return 1; }
 D_OURS=$DEV
 start_ours ours-sim --rtmr-backend sim || { bench_fail "vtpm-rtmrd (sim) did not start"; return 1; }
@@ -89,7 +91,7 @@ while [ "$r" -lt "$ROUNDS" ]; do
 	done
 	targets=""
 	for t in "$@"; do targets="$targets --target $t"; done
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086,SC2046 # targets and operations: words, split on purpose
 	if ! $CLIENT $targets --n "$N" --warmup 10 --block "$BLOCK" $(echo "$OPS" | tr ',' ' ') \
 		>"$T_DIR/round.$r" 2>&1; then
 		bench_fail "round $r: tpm_client failed: $(tail -n 3 "$T_DIR/round.$r")"
@@ -108,7 +110,8 @@ if [ -n "$ok" ]; then
 		# shellcheck disable=SC2086
 		if vtpm-rtmr --runtime-dir "/run/bench-$name" $backend log verify \
 			>"$T_DIR/verify.$name" 2>&1; then
-			echo "BENCH-VM verify $name ok $(grep -c '^vtpm extend 8 ' "/run/bench-$name/rtmr2.log")"
+			records=$(grep -c '^vtpm extend 8 ' "/run/bench-$name/rtmr2.log")
+			echo "BENCH-VM verify $name ok $records"
 		else
 			bench_fail "$name: log verify: $(tail -n 2 "$T_DIR/verify.$name")"
 		fi

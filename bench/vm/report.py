@@ -113,8 +113,8 @@ def report(rows, info, verify, load, args):
     L.append("| target | this run | met |")
     L.append("|---|---|---|")
     r = ratios.get(("extend", "ours"))
-    L.append("| mirrored PCR_Extend through vtpm_proxy in the VM ≥ 1.0× swtpm's vtpm-proxy mode | "
-             f"{fmt(r, 2)}× (tdx-sysfs; sim registers "
+    L.append("| mirrored PCR_Extend through vtpm_proxy in the VM ≥ 1.0× swtpm's vtpm-proxy "
+             f"mode | {fmt(r, 2)}× (tdx-sysfs; sim registers "
              f"{fmt(ratios.get(('extend', 'ours-sim')), 2)}×) | "
              f"{'–' if r is None else ('yes' if r >= 1.0 else '**no**')} |")
     return "\n".join(L) + "\n"
