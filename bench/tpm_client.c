@@ -6,12 +6,15 @@
  *   tpm_client (--tcti CONF | --tcp HOST:PORT | --unix PATH) [--n N] [--warmup W]
  *              [--ek-n N] OP...
  *   tpm_client --target NAME=SPEC [--target NAME=SPEC...] [--block K] ... OP...
+ *   tpm_client --dev /dev/tpmrm0 ... OP...
  *
  * --tcti CONF   a tpm2-tss TCTI through Tss2_TctiLdr_Initialize, e.g.
  *               "swtpm:host=127.0.0.1,port=2321" or "swtpm:path=/run/x.sock" (the swtpm TCTI
  *               opens a new connection for every command);
  * --tcp, --unix one persistent connection for every command (our own socket code).
- * --target      several servers (SPEC: tcti:CONF, tcp:HOST:PORT or unix:PATH), measured
+ * --dev         a TPM character device (/dev/tpmrmN, /dev/tpmN): one write() per command,
+ *               one read() per response, as the kernel's TPM devices want them.
+ * --target      several servers (SPEC: tcti:CONF, tcp:HOST:PORT, unix:PATH or dev:PATH), measured
  *               interleaved: blocks of K commands (default 50; Quote K/10) go to each
  *               server in turn, the order rotating, and each server is timed over its own
  *               blocks only: noise from the rest of the machine falls on all alike.
@@ -30,6 +33,7 @@
  * errors is no benchmark). Timings are printed, never judged.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -61,6 +65,7 @@
 struct conn {
 	TSS2_TCTI_CONTEXT *tcti; /* or */
 	int fd;
+	bool dev;                /* fd is a TPM device: a response is one read() */
 };
 
 static int write_all(int fd, const uint8_t *b, size_t n)
@@ -147,6 +152,18 @@ static size_t transact(struct conn *c, const uint8_t *cmd, size_t len, uint8_t *
 	}
 	uint32_t size;
 
+	if (c->dev) {
+		ssize_t n;
+
+		if (write_all(c->fd, cmd, len) < 0)
+			return 0;
+		do {
+			n = read(c->fd, rsp, cap);
+		} while (n < 0 && errno == EINTR);
+		size = n >= 10 ? (uint32_t)rsp[2] << 24 | (uint32_t)rsp[3] << 16 |
+					 (uint32_t)rsp[4] << 8 | rsp[5] : 0;
+		return n >= 10 && size == (size_t)n ? (size_t)n : 0;
+	}
 	if (write_all(c->fd, cmd, len) < 0 || read_all(c->fd, rsp, 10) < 0)
 		return 0;
 	size = (uint32_t)rsp[2] << 24 | (uint32_t)rsp[3] << 16 | (uint32_t)rsp[4] << 8 | rsp[5];
@@ -497,8 +514,8 @@ out:
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: tpm_client (--tcti CONF | --tcp HOST:PORT | --unix PATH |\n"
-		"                   --target NAME=tcti:CONF|tcp:HOST:PORT|unix:PATH ...)\n"
+		"usage: tpm_client (--tcti CONF | --tcp HOST:PORT | --unix PATH | --dev PATH |\n"
+		"                   --target NAME=tcti:CONF|tcp:HOST:PORT|unix:PATH|dev:PATH ...)\n"
 		"                  [--n N] [--warmup W] [--block K] [--ek-n N]\n"
 		"                  extend|read|random|quote|ek-rsa|ek-ecc...\n");
 	exit(2);
@@ -506,7 +523,7 @@ static void usage(void)
 
 #define MAX_TARGETS 8
 
-/* Open a target from "tcti:CONF", "tcp:HOST:PORT" or "unix:PATH". 0 or -1. */
+/* Open a target from "tcti:CONF", "tcp:HOST:PORT", "unix:PATH" or "dev:PATH". 0 or -1. */
 static int target_open(struct target *t, const char *name, const char *spec)
 {
 	t->name = name;
@@ -517,6 +534,17 @@ static int target_open(struct target *t, const char *name, const char *spec)
 		t->desc = spec + 5;
 		if (rc != TSS2_RC_SUCCESS) {
 			fprintf(stderr, "tpm_client: TCTI '%s': 0x%x\n", spec + 5, rc);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strncmp(spec, "dev:", 4)) {
+		t->desc = "device";
+		t->c.dev = true;
+		t->c.fd = open(spec + 4, O_RDWR | O_CLOEXEC);
+		if (t->c.fd < 0) {
+			fprintf(stderr, "tpm_client: cannot open %s: %s\n", spec + 4,
+				strerror(errno));
 			return -1;
 		}
 		return 0;
@@ -552,7 +580,7 @@ int main(int argc, char **argv)
 			usage();
 		v = argv[++i];
 		if (!strcmp(a, "--tcti") || !strcmp(a, "--tcp") || !strcmp(a, "--unix") ||
-		    !strcmp(a, "--target")) {
+		    !strcmp(a, "--dev") || !strcmp(a, "--target")) {
 			if (nt == MAX_TARGETS)
 				usage();
 			if (!strcmp(a, "--target")) {

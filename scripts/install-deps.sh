@@ -14,6 +14,7 @@ qemu-system-x86 busybox-static xz-utils
 udev kmod mount dmsetup cryptsetup-bin
 clang libclang-rt-14-dev llvm ima-evm-utils
 mandoc man-db
+linux-perf strace
 debhelper dpkg-dev fakeroot lintian"
 
 missing=""

@@ -18,6 +18,17 @@ struct tpm_header {
 	uint32_t code; /* command code or response code */
 };
 
+/* Big-endian integers at b (the caller checked the length). */
+static inline uint16_t tpm_be16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static inline uint32_t tpm_be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
 /* Parse the header of a command or response. Returns 0, or -1 if len < 10. Does not
  * check the size field against len: see tpm_frame_check(). */
 int tpm_header_parse(const uint8_t *buf, size_t len, struct tpm_header *hdr);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The socket transport's limits on local clients, on both event loops (io_uring and poll):
+# The socket transport's limits on local clients, on both event loops (epoll and io_uring):
 # idle connections beyond the table's 32 data / 8 control slots close the one idle the
 # longest instead of locking others out; a connection that sends nothing, or half a message,
 # is closed after --conn-timeout / --command-timeout; a client that never reads its responses
@@ -17,9 +17,9 @@ count_lines() {
 	grep -c "$2" "$1" 2>/dev/null || true
 }
 
-for loop in io_uring poll; do
+for loop in epoll io_uring; do
 	case $loop in
-	poll) export VTPM_RTMR_SOCKET_LOOP=poll ;;
+	io_uring) export VTPM_RTMR_SOCKET_LOOP=uring ;;
 	*) unset VTPM_RTMR_SOCKET_LOOP ;;
 	esac
 	L=$T_DIR/$loop.log
@@ -30,8 +30,8 @@ for loop in io_uring poll; do
 	# shellcheck disable=SC2086
 	start_daemon "$L" --port "$PORT" $COMMON --log-level debug || fail "$loop: daemon start"
 	case $loop in
-	poll) grep -q "socket transport: poll() loop" "$L" ;;
-	*) grep -q "socket transport: io_uring loop" "$L" ;;
+	io_uring) grep -q "socket transport: io_uring loop" "$L" ;;
+	*) grep -q "socket transport: epoll loop" "$L" ;;
 	esac || echo "NOTE: $T_NAME: the daemon does not serve with $loop here:" \
 		"$(grep "socket transport\|io_uring" "$L" | head -2)"
 	t0=$(date +%s)

@@ -1,8 +1,9 @@
 #!/bin/sh
-# The socket transport has two event loops: io_uring where the kernel allows it, poll()
-# otherwise (or with VTPM_RTMR_SOCKET_LOOP=poll). The other socket tests run the default one;
-# here the socket and malformed-input tests run again on poll(), the daemon says which loop
-# it serves with, and a refused io_uring (a seccomp filter) falls back to poll().
+# The socket transport has two event loops: epoll (the default) and io_uring
+# (VTPM_RTMR_SOCKET_LOOP=uring, where the kernel allows it). The other socket tests run the
+# default one; here the socket and malformed-input tests run again on io_uring, the daemon
+# says which loop it serves with, both serve others while a client reads none of its
+# responses, and a refused io_uring (a seccomp filter) falls back to epoll.
 . tests/integration/lib.sh
 t_init socket_loops
 
@@ -41,30 +42,37 @@ tools_round() {
 }
 
 start_loop "$T_DIR/default.log" || fail "daemon start (default loop)"
-if grep -q "socket transport: io_uring loop" "$T_DIR/default.log"; then
-	pass "default: serves with io_uring"
-	check "default: tpm2-tools through the io_uring loop" tools_round "$PORT"
+check "default: serves with epoll" grep -q "socket transport: epoll loop" "$T_DIR/default.log"
+check "default: tpm2-tools through the epoll loop" tools_round "$PORT"
+stop_daemon >/dev/null
+
+start_loop "$T_DIR/uring.log" VTPM_RTMR_SOCKET_LOOP=uring || fail "daemon start (io_uring)"
+URING=""
+if grep -q "socket transport: io_uring loop" "$T_DIR/uring.log"; then
+	URING=1
+	pass "VTPM_RTMR_SOCKET_LOOP=uring: serves with io_uring"
+	check "VTPM_RTMR_SOCKET_LOOP=uring: tpm2-tools through io_uring" tools_round "$PORT"
 else
-	echo "SKIP: $T_NAME: io_uring refused on this machine (the other socket tests ran on" \
-		"poll()): $(grep -o 'io_uring [^:]*' "$T_DIR/default.log" | head -1)"
+	echo "SKIP: $T_NAME: io_uring refused on this machine (served with epoll):" \
+		"$(grep -o 'io_uring [^:]*' "$T_DIR/uring.log" | head -1)"
 fi
 stop_daemon >/dev/null
 
-# A client that sends commands but never reads the responses fills its receive buffer; the
-# daemon's send to it then waits in the ring. Others are still served, and SIGTERM still
-# stops the daemon at once (the waiting send is cancelled with its linked receive).
-if grep -q "socket transport: io_uring loop" "$T_DIR/default.log"; then
-	start_unix() {
-		"$DAEMON" --unix "$T_DIR/u.sock" --runtime-dir "$T_DIR/run-unix" --rtmr-backend sim \
-			--quote-provider sim --ima-bridge off --ek-type ecc-p256 >"$T_DIR/unix.log" 2>&1 &
-		DAEMON_PID=$!
-		T_PIDS="$T_PIDS $DAEMON_PID"
-		wait_log "$T_DIR/unix.log" "serving"
-	}
-	start_unix || fail "daemon start (UNIX)"
+# stuck_client LOOP [ENV...]: a client that sends commands but never reads the responses fills
+# its receive buffer; the daemon's send to it then waits (in the ring, or for EPOLLOUT).
+# Others are still served, and SIGTERM still stops the daemon at once.
+stuck_client() {
+	loop=$1
+	shift
+	env "$@" "$DAEMON" --unix "$T_DIR/u-$loop.sock" --runtime-dir "$T_DIR/run-unix-$loop" \
+		--rtmr-backend sim --quote-provider sim --ima-bridge off --ek-type ecc-p256 \
+		>"$T_DIR/unix-$loop.log" 2>&1 &
+	DAEMON_PID=$!
+	T_PIDS="$T_PIDS $DAEMON_PID"
+	wait_log "$T_DIR/unix-$loop.log" "serving" || fail "$loop: daemon start (UNIX)"
 	# More clients than connection slots (32) that send a command and hang up at once: the
 	# response's send fails (EPIPE) and each slot must come free again.
-	python3 - "$T_DIR/u.sock" <<'PY'
+	python3 - "$T_DIR/u-$loop.sock" <<'PY'
 import socket, struct, sys
 cmd = struct.pack(">HIIH", 0x8001, 12, 0x17B, 32)  # GetRandom(32)
 for _ in range(100):
@@ -73,9 +81,9 @@ for _ in range(100):
     s.send(cmd)
     s.close()
 PY
-	check "100 clients that hang up before their response: slots freed, others served" \
-		timeout 5 env TPM2TOOLS_TCTI="swtpm:path=$T_DIR/u.sock" tpm2_getrandom 8
-	python3 - "$T_DIR/u.sock" >"$T_DIR/stuck.out" 2>&1 <<'PY' &
+	check "$loop: 100 clients that hang up before their response: slots freed, others served" \
+		timeout 5 env TPM2TOOLS_TCTI="swtpm:path=$T_DIR/u-$loop.sock" tpm2_getrandom 8
+	python3 - "$T_DIR/u-$loop.sock" >"$T_DIR/stuck-$loop.out" 2>&1 <<'PY' &
 import socket, struct, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
@@ -94,31 +102,35 @@ time.sleep(30)  # keep the connection open, never reading
 PY
 	STUCK=$!
 	T_PIDS="$T_PIDS $STUCK"
-	wait_log "$T_DIR/stuck.out" "sent" || fail "the non-reading client did not fill its socket"
-	check "a client that never reads ($(cat "$T_DIR/stuck.out")) does not hold up another" \
-		timeout 5 env TPM2TOOLS_TCTI="swtpm:path=$T_DIR/u.sock" tpm2_getrandom 8
+	wait_log "$T_DIR/stuck-$loop.out" "sent" ||
+		fail "$loop: the non-reading client did not fill its socket"
+	check "$loop: a client that never reads ($(cat "$T_DIR/stuck-$loop.out")) holds up nobody" \
+		timeout 5 env TPM2TOOLS_TCTI="swtpm:path=$T_DIR/u-$loop.sock" tpm2_getrandom 8
 	t0=$(date +%s%N)
 	stop_daemon
-	check_eq "SIGTERM with a send waiting: exit status" 0 $?
+	check_eq "$loop: SIGTERM with a send waiting: exit status" 0 $?
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	check "SIGTERM with a send waiting: stopped in ${ms} ms (< 3000)" test "$ms" -lt 3000
-	check "SIGTERM with a send waiting: nothing left in the ring" \
-		sh -c "! grep -q 'did not finish' '$T_DIR/unix.log'"
+	check "$loop: SIGTERM with a send waiting: stopped in ${ms} ms (< 3000)" test "$ms" -lt 3000
+	check "$loop: SIGTERM with a send waiting: no request left behind" \
+		sh -c "! grep -q 'did not finish' '$T_DIR/unix-$loop.log'"
 	kill "$STUCK" 2>/dev/null
-fi
+}
+stuck_client epoll
+[ -n "$URING" ] && stuck_client io_uring VTPM_RTMR_SOCKET_LOOP=uring
 
-start_loop "$T_DIR/poll.log" VTPM_RTMR_SOCKET_LOOP=poll || fail "daemon start (poll)"
-check "VTPM_RTMR_SOCKET_LOOP=poll: says it serves with poll()" \
-	grep -q "socket transport: poll() loop" "$T_DIR/poll.log"
+start_loop "$T_DIR/unknown.log" VTPM_RTMR_SOCKET_LOOP=poll || fail "daemon start (unknown loop)"
+check "VTPM_RTMR_SOCKET_LOOP=poll (no longer a loop): says so, serves with epoll" grep -q \
+	"VTPM_RTMR_SOCKET_LOOP=poll: unknown (epoll or uring); serving with epoll" \
+	"$T_DIR/unknown.log"
 check "VTPM_RTMR_SOCKET_LOOP=poll: tpm2-tools" tools_round "$PORT"
 stop_daemon >/dev/null
 
 # A seccomp filter that fails io_uring_setup with EPERM, as container runtimes' default
 # profiles do (tests/tools/no_io_uring.c).
-start_loop "$T_DIR/refused.log" "$BUILD/tests/tools/no_io_uring" ||
+start_loop "$T_DIR/refused.log" VTPM_RTMR_SOCKET_LOOP=uring "$BUILD/tests/tools/no_io_uring" ||
 	fail "daemon start (io_uring refused)"
-check "io_uring refused: says so and falls back to poll()" grep -q \
-	"io_uring is not available (Operation not permitted): serving with poll()" \
+check "io_uring refused: says so and falls back to epoll" grep -q \
+	"io_uring is not available (Operation not permitted): serving with epoll" \
 	"$T_DIR/refused.log"
 check "io_uring refused: tpm2-tools" tools_round "$PORT"
 stop_daemon
@@ -126,10 +138,11 @@ check_eq "io_uring refused: stops cleanly" 0 $?
 T_PIDS=""
 
 for t in test_socket_tools test_bad_input; do
-	if VTPM_RTMR_SOCKET_LOOP=poll sh "tests/integration/$t.sh" >"$T_DIR/$t.out" 2>&1; then
-		pass "$t.sh on the poll() loop ($(tail -1 "$T_DIR/$t.out"))"
+	[ -n "$URING" ] || break
+	if VTPM_RTMR_SOCKET_LOOP=uring sh "tests/integration/$t.sh" >"$T_DIR/$t.out" 2>&1; then
+		pass "$t.sh on the io_uring loop ($(tail -1 "$T_DIR/$t.out"))"
 	else
-		fail "$t.sh on the poll() loop"
+		fail "$t.sh on the io_uring loop"
 		grep -v "^PASS" "$T_DIR/$t.out" | sed 's/^/    | /' | tail -20
 	fi
 done

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The socket transport: its listeners and connection table. Serving is the loops' job
- * (transport_socket_poll.c, transport_socket_uring.c), framing the connections'
+ * (transport_socket_epoll.c, transport_socket_uring.c), framing the connections'
  * (transport_socket_conn.c); neither calls back into this file.
  */
 #include "daemon/transport/transport_socket.h"
@@ -22,6 +22,12 @@
 #include "daemon/transport/transport_socket_conn.h"
 #include "daemon/transport/transport_socket_loop.h"
 
+/* Connections the kernel completes before the daemon accepts them. A client that connects
+ * many times without waiting (the daemon, woken on the client's CPU, runs only once the
+ * client waits) must not overflow it: a dropped handshake is retried a second later. More
+ * than the connection table holds (MAX_CONNS). */
+#define LISTEN_BACKLOG 128
+
 struct socket_transport {
 	struct socket_listeners listen;
 	char *unix_path;
@@ -30,8 +36,7 @@ struct socket_transport {
 	struct conn_table conns;
 };
 
-#define LISTEN_BACKLOG 128  /* a burst of TCTI connections waits here, not in SYN retries */
-#define BIND_WAIT_MS 2000
+#define BIND_WAIT_MS 2000 /* a port a killed daemon still holds is released within this */
 
 static int set_nonblock_cloexec(int fd)
 {
@@ -220,18 +225,20 @@ void socket_transport_close(struct socket_transport *t)
 	free(t);
 }
 
-/* The io_uring loop, or poll() where io_uring is refused or VTPM_RTMR_SOCKET_LOOP=poll. */
+/* The epoll loop; the io_uring loop with VTPM_RTMR_SOCKET_LOOP=uring, where the kernel allows
+ * it. */
 int socket_transport_run(struct socket_transport *t, struct service *svc, int stop_fd)
 {
 	const char *loop = getenv("VTPM_RTMR_SOCKET_LOOP");
 	int r;
 
-	if (loop && strcmp(loop, "poll") == 0) {
-		log_debug("socket transport: poll() loop (VTPM_RTMR_SOCKET_LOOP=poll)");
-		return socket_loop_poll(&t->listen, &t->conns, svc, stop_fd);
+	if (loop && strcmp(loop, "uring") == 0) {
+		r = socket_loop_uring(&t->listen, &t->conns, svc, stop_fd);
+		if (r != SOCKET_URING_UNAVAILABLE)
+			return r;
+	} else if (loop && *loop && strcmp(loop, "epoll") != 0) {
+		log_warn("VTPM_RTMR_SOCKET_LOOP=%s: unknown (epoll or uring); serving with epoll",
+			 loop);
 	}
-	r = socket_loop_uring(&t->listen, &t->conns, svc, stop_fd);
-	if (r != SOCKET_URING_UNAVAILABLE)
-		return r;
-	return socket_loop_poll(&t->listen, &t->conns, svc, stop_fd);
+	return socket_loop_epoll(&t->listen, &t->conns, svc, stop_fd);
 }

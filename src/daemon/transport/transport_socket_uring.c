@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * The socket transport's io_uring loop.
+ * The socket transport's io_uring loop (VTPM_RTMR_SOCKET_LOOP=uring; the default is the epoll
+ * loop, transport_socket_epoll.c).
  *
- * With poll(), a command over an open connection costs poll, recv and send, plus the event
- * log's write when it changes a mirrored PCR. Here a response's send and the connection's
- * next receive go to the kernel linked (the receive starts only once the whole response is
- * sent), in the io_uring_enter that then waits for the next completion: one system call per
- * command besides the log write. A TCTI's connection-per-command gets the same, with the
- * accept and the first receive also in the ring.
+ * With epoll, a command over an open connection costs epoll_wait, recv and send, plus the
+ * event log's write when it changes a mirrored PCR. Here a response's send and the
+ * connection's next receive go to the kernel linked (the receive starts only once the whole
+ * response is sent), in the io_uring_enter that then waits for the next completion: one
+ * system call per command besides the log write. A TCTI's connection-per-command gets the
+ * same, with the accept and the first receive also in the ring. That pays where a system call
+ * is dear (a kernel with page-table isolation); where it is cheap, the ring's task work costs
+ * more, and its wake-ups are not synchronous ones, so the scheduler does not move the daemon
+ * to its client's CPU (bench/README.md).
  *
  * What does not change: a response is sent only after service_command() returned, so the
- * fail-closed order (execute, append, extend, then respond) is the poll() loop's. The rare
+ * fail-closed order (execute, append, extend, then respond) is the epoll loop's. The rare
  * cases (control messages, a malformed frame, pipelined commands) are answered with a
- * blocking send, as the poll() loop answers everything.
+ * blocking send.
  *
  * Every receive and accept in the ring has a buffer or slot that stays valid until its
  * completion arrives; a connection is closed only when none of its requests is pending.
@@ -445,13 +449,13 @@ static int ring_open(struct uring_loop *u)
 	int r = io_uring_queue_init_params(SQ_ENTRIES, &u->ring, &p);
 
 	if (r < 0) {
-		log_info("io_uring is not available (%s): serving with poll()", strerror(-r));
+		log_info("io_uring is not available (%s): serving with epoll", strerror(-r));
 		return -1;
 	}
 	/* 5.7: a receive waits in the ring without a worker thread; 5.17: skipped completions */
 	if (!(p.features & IORING_FEAT_FAST_POLL) || !(p.features & IORING_FEAT_CQE_SKIP)) {
 		log_info("this kernel's io_uring lacks fast poll or completion skipping: serving "
-			 "with poll()");
+			 "with epoll");
 		io_uring_queue_exit(&u->ring);
 		return -1;
 	}
