@@ -210,7 +210,7 @@ static size_t build_create_primary(uint8_t *b, uint32_t hierarchy, const TPMT_PU
 	return tpm_marshal_finish(b, MAX_CMD, off);
 }
 
-static void ak_template(TPMT_PUBLIC *p)
+static void quote_key_template(TPMT_PUBLIC *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->type = TPM2_ALG_ECC;
@@ -410,7 +410,7 @@ static int bench_op(struct target *ts, size_t nt, const char *name, enum op op, 
 			TPMT_PUBLIC tmpl;
 			size_t rl;
 
-			ak_template(&tmpl);
+			quote_key_template(&tmpl);
 			len = build_create_primary(cmd, TPM2_RH_OWNER, &tmpl);
 			rl = run(&t->c, cmd, len, rsp, "CreatePrimary (AK)");
 			if (!rl)
