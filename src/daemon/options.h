@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "daemon/seccomp_filter.h"
 #include "rtmr_map/rtmr_backend.h"
 #include "tpm_cmds/tpm_ek.h"
 
@@ -37,6 +38,7 @@ struct daemon_options {
 	unsigned ima_poll_ms;
 	unsigned conn_timeout_ms;    /* socket: nothing sent since connect */
 	unsigned command_timeout_ms; /* socket: a message begun, not finished */
+	enum seccomp_mode seccomp;   /* the system call filter after set-up */
 	enum log_level log_level;
 	bool help;
 	bool version;
@@ -58,5 +60,6 @@ int options_load(struct daemon_options *o, int argc, char **argv, char *err, siz
 void options_usage(FILE *f);
 DECLARE_STRING_TABLE_LOOKUP(transport_kind, enum transport_kind);
 DECLARE_STRING_TABLE_LOOKUP(ima_bridge_mode, enum ima_bridge_mode);
+DECLARE_STRING_TABLE_LOOKUP(seccomp_mode, enum seccomp_mode);
 
 #endif

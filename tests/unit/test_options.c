@@ -42,6 +42,8 @@ static void test_defaults(void **state)
 	assert_null(o.unix_path);
 	assert_int_equal(o.conn_timeout_ms, 5000);
 	assert_int_equal(o.command_timeout_ms, 30000);
+	/* a call off the allow-list kills (vtpm-rtmrd(8), SECURITY) */
+	assert_int_equal(o.seccomp, SECCOMP_MODE_KILL);
 	options_free(&o);
 }
 
@@ -56,7 +58,7 @@ static void test_all_options(void **state)
 			       "--map", "/m", "--rtmr-backend", "tdx-sysfs", "--rtmr-dir", "/d",
 			       "--log-level", "debug", "--unix", "/u", "--vtpmx", "/v",
 			       "--quote-provider", "sim", "--conn-timeout", "2",
-			       "--command-timeout", "60", NULL),
+			       "--command-timeout", "60", "--seccomp", "log", NULL),
 			 0);
 	assert_int_equal(o.transport, TRANSPORT_SOCKET);
 	assert_int_equal(o.port, 4000);
@@ -72,6 +74,7 @@ static void test_all_options(void **state)
 	assert_string_equal(o.quote_provider, "sim");
 	assert_int_equal(o.conn_timeout_ms, 2000);
 	assert_int_equal(o.command_timeout_ms, 60000);
+	assert_int_equal(o.seccomp, SECCOMP_MODE_LOG);
 	options_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), "--port=7", "--transport=vtpm-proxy", NULL), 0);
 	assert_int_equal(o.port, 7);
@@ -106,6 +109,7 @@ static void test_bad_args(void **state)
 	expect_error("unexpected argument", "extra", NULL);
 	expect_error("must not be empty", "--state-dir", "");
 	expect_error("invalid quote-provider", "--quote-provider", "tpm");
+	expect_error("invalid seccomp 'on' (off, log, kill)", "--seccomp", "on");
 }
 
 static void test_help_version(void **state)
@@ -133,7 +137,8 @@ static void test_config(void **state)
 				   "transport=socket\n"
 				   "rtmr-backend = sim   \n"
 				   "state-dir = /var/lib/vtpm-rtmr\n"
-				   "log-level = warn\n";
+				   "log-level = warn\n"
+				   "seccomp = off\n";
 	struct daemon_options o;
 	char err[256];
 
@@ -146,6 +151,7 @@ static void test_config(void **state)
 	assert_int_equal(o.rtmr_backend, RTMR_BACKEND_SIM);
 	assert_string_equal(o.state_dir, "/var/lib/vtpm-rtmr");
 	assert_int_equal(o.log_level, LOG_LVL_WARN);
+	assert_int_equal(o.seccomp, SECCOMP_MODE_OFF);
 	options_free(&o);
 }
 
