@@ -149,3 +149,19 @@ kill9_daemon() {
 	wait "$DAEMON_PID" 2>/dev/null
 	T_PIDS=$(echo "$T_PIDS" | sed "s/ $DAEMON_PID\b//")
 }
+
+# group_is_last RT [EK_HEX AK_HEX]: every rtmr<N>.log in RT ends with the records of a new TPM
+# instance (DESIGN.md "Event log"): "vtpm startup clear", "vtpm map <pcrs>", "vtpm ek
+# sha256/<EK>", "vtpm ak sha256/<AK>", nothing between; EK and AK default to the sha256 of
+# RT/ek.tpmt and RT/ak.tpmt.
+group_is_last() {
+	g_ek=${2:-$(sha256sum "$1/ek.tpmt" | cut -c1-64)}
+	g_ak=${3:-$(sha256sum "$1/ak.tpmt" | cut -c1-64)}
+	for g_f in "$1"/rtmr*.log; do
+		if ! tail -n 4 "$g_f" | tr '\n' '|' | grep -qx "vtpm startup clear|vtpm map \(none\|[0-9,]*\)|vtpm ek sha256/$g_ek|vtpm ak sha256/$g_ak|"; then
+			echo "$g_f does not end with the group naming EK $g_ek, AK $g_ak:"
+			tail -n 4 "$g_f"
+			return 1
+		fi
+	done
+}
