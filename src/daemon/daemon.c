@@ -205,10 +205,16 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	struct vtpm_proxy_ready ready = { .cb = publish_device, .ctx = &pub };
 	struct vtpm_proxy_dev dev;
 	char node[64];
+	uint32_t rc;
 	int r;
 
 	/* a stale file from a daemon that was killed names a device that is gone */
 	unlink(d->device_file);
+	/* the kernel's registration sends TPM2_SelfTest(full) with a 2 s timeout, which libtpms
+	 * may not meet on a busy machine: test everything now */
+	rc = service_self_test(d->svc);
+	if (rc != TPM2_RC_SUCCESS)
+		log_warn("TPM2_SelfTest answered 0x%x", rc);
 	if (vtpm_proxy_create(d->opts->vtpmx, &dev, err, errlen) < 0)
 		return -1;
 	snprintf(pub.desc, sizeof(pub.desc), "/dev/tpm%u /dev/tpmrm%u", dev.tpm_num, dev.tpm_num);

@@ -51,6 +51,19 @@ int service_start(struct service *s, const struct tpm_setup_config *cfg, char *e
 	return r;
 }
 
+uint32_t service_self_test(struct service *s)
+{
+	uint8_t cmd[16], rsp[TPM_MAX_COMMAND_SIZE];
+	size_t rlen;
+	uint32_t rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = engine_run_simple(cmd, tpm_build_self_test(cmd, sizeof(cmd), true), rsp, sizeof(rsp),
+			       &rlen);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 void service_stop(struct service *s)
 {
 	pthread_mutex_lock(&s->lock);

@@ -30,6 +30,10 @@ void service_free(struct service *s);
  * a new instance, the EK. 0, or -1 with err set. */
 int service_start(struct service *s, const struct tpm_setup_config *cfg, char *err,
 		  size_t errlen);
+/* TPM2_SelfTest(fullTest=YES): every algorithm tested now, so that a client's first use of
+ * one (the kernel's registration sends a full self test with a short timeout) is quick.
+ * Returns the TPM's response code. */
+uint32_t service_self_test(struct service *s);
 /* TPM2_Shutdown(STATE), then terminate libtpms. Safe when not started. */
 void service_stop(struct service *s);
 

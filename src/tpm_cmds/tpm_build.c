@@ -7,6 +7,16 @@
 #include "tpm_cmds/tpm_frame.h"
 #include "tpm_cmds/tpm_marshal.h"
 
+size_t tpm_build_self_test(uint8_t *out, size_t cap, bool full)
+{
+	size_t off = 0;
+
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_NO_SESSIONS, TPM2_CC_SelfTest) ||
+	    Tss2_MU_BYTE_Marshal(full ? TPM2_YES : TPM2_NO, out, cap, &off))
+		return 0;
+	return tpm_marshal_finish(out, cap, off);
+}
+
 size_t tpm_build_get_pcrs(uint8_t *out, size_t cap)
 {
 	size_t off = 0;

@@ -3,9 +3,13 @@
 #ifndef VTPM_TPM_BUILD_H
 #define VTPM_TPM_BUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <tss2/tss2_tpm2_types.h>
+
+/* TPM2_SelfTest(fullTest). Returns the command size, or 0 if cap is too small. */
+size_t tpm_build_self_test(uint8_t *out, size_t cap, bool full);
 
 /* TPM2_GetCapability(TPM_CAP_PCRS). Returns the command size, or 0 if cap is too small. */
 size_t tpm_build_get_pcrs(uint8_t *out, size_t cap);

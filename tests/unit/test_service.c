@@ -253,6 +253,17 @@ static void test_kth_extend_fails_closed(void **state)
 	assert_true(service_failed(f->svc));
 }
 
+/* The full self test the daemon runs before the kernel's registration sends one. */
+static void test_self_test(void **state)
+{
+	static const uint8_t self_test_full[] = { 0x80, 0x01, 0, 0, 0, 11, 0, 0, 0x01, 0x43, 1 };
+	struct fx *f = *state;
+
+	assert_int_equal(service_self_test(f->svc), TPM2_RC_SUCCESS);
+	/* what the kernel sends then, and what a TPM quote would have met first (RETRY) */
+	assert_int_equal(run(f, self_test_full, sizeof(self_test_full)), TPM2_RC_SUCCESS);
+}
+
 static void test_fail_is_final(void **state)
 {
 	struct fx *f = *state;
@@ -624,6 +635,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_extend_mirrored_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kth_extend_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fail_is_final, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_self_test, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_pcr_command_refused, setup,

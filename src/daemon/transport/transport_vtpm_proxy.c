@@ -64,6 +64,13 @@ static int serve_one(int fd, struct service *svc)
 	do {
 		n = write(fd, rsp, rlen);
 	} while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EIO) {
+		/* the kernel's wait for this response timed out and it cancelled the command (a
+		 * busy machine): what libtpms did stands (and is logged); the kernel goes on */
+		log_warn("the kernel no longer waits for the response to command 0x%08x (its "
+			 "timeout ran out): dropped", load_be32(cmd + 6));
+		return 1;
+	}
 	if (n < 0 || (size_t)n != rlen) {
 		log_error("writing a %zu-byte response to the vtpm_proxy device: %s", rlen,
 			  n < 0 ? strerror(errno) : "short write");
