@@ -22,7 +22,7 @@ MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/vtpm-rtmr
 
 B := build
-PKGS := libtpms tss2-mu libcrypto json-c
+PKGS := libtpms tss2-mu libcrypto json-c libseccomp
 
 # Nothing below asks pkg-config while this file is parsed: `make deps demo` on a fresh machine
 # parses it before `deps` has installed a single package. Each answer is computed when a recipe

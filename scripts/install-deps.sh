@@ -7,6 +7,7 @@ set -eu
 
 PKGS="build-essential pkg-config gcc make
 libtpms-dev libtss2-dev libssl-dev libjson-c-dev libcmocka-dev libsystemd-dev liburing-dev
+libseccomp-dev
 libfuse3-dev fuse3
 tpm2-tools swtpm swtpm-tools
 openssl xxd python3 procps iproute2 systemd

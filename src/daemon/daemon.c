@@ -19,6 +19,7 @@
 #include "daemon/privileges.h"
 #include "daemon/nvstore.h"
 #include "daemon/options.h"
+#include "daemon/seccomp_filter.h"
 #include "rtmr_map/rtmr_backend.h"
 #include "rtmr_map/rtmr_map.h"
 #include "daemon/service.h"
@@ -240,6 +241,21 @@ static void publish_device(void *ctx)
 	notify_ready(p->desc);
 }
 
+/*
+ * Set-up is done: from here on the daemon only serves and stops. Confine it to what that
+ * needs. The system call filter comes last and allows nothing set-up alone does, so whatever
+ * must precede it (loading libsystemd for sd_notify) happens here first.
+ */
+static int confine(struct daemon *d, char *err, size_t errlen)
+{
+	notify_prepare();
+	if (seccomp_filter_install(d->opts->seccomp, err, errlen) < 0)
+		return -1;
+	if (getenv("VTPM_RTMR_TEST_SECCOMP_VIOLATION"))
+		seccomp_filter_test_violation();
+	return 0;
+}
+
 static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 {
 	struct published pub = { .d = d };
@@ -267,6 +283,11 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	ready.path = node;
 	log_info("created TPM device %s (major/minor %u/%u); answering the kernel's start-up "
 		 "commands", pub.desc, dev.major, dev.minor);
+	/* the kernel's first commands wait in the device meanwhile */
+	if (confine(d, err, errlen) < 0) {
+		close(dev.fd);
+		return -1;
+	}
 	r = vtpm_proxy_serve(dev.fd, d->svc, d->stop_fd, &ready);
 	close(dev.fd);
 	unlinkat(d->runtime_fd, RUNTIME_DEVICE, 0);
@@ -316,6 +337,9 @@ static int run_socket(struct daemon *d, char *err, size_t errlen)
 	int r;
 
 	if (drop_privileges(d, err, errlen) < 0)
+		return -1;
+	/* before "serving" and READY=1: a client is only ever served by the confined daemon */
+	if (confine(d, err, errlen) < 0)
 		return -1;
 	snprintf(status, sizeof(status), "serving TPM2TOOLS_TCTI=%s",
 		 socket_transport_tcti(d->sock));

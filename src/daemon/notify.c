@@ -44,6 +44,12 @@ static void load_sd_notify(void)
 	}
 }
 
+void notify_prepare(void)
+{
+	if (getenv("NOTIFY_SOCKET"))
+		pthread_once(&load_once, load_sd_notify);
+}
+
 static void notify(const char *state)
 {
 	if (!getenv("NOTIFY_SOCKET"))

@@ -31,6 +31,7 @@ enum opt_id {
 	OPT_COMMAND_TIMEOUT,
 	OPT_SYSTEMD_CC,
 	OPT_RUNAS,
+	OPT_SECCOMP,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "command-timeout", required_argument, NULL, OPT_COMMAND_TIMEOUT },
 	{ "systemd-cc", required_argument, NULL, OPT_SYSTEMD_CC },
 	{ "runas", required_argument, NULL, OPT_RUNAS },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -80,6 +82,14 @@ static const char *const ima_bridge_mode_table[] = {
 
 DEFINE_STRING_TABLE_LOOKUP(ima_bridge_mode, enum ima_bridge_mode)
 
+static const char *const seccomp_mode_table[] = {
+	[SECCOMP_MODE_OFF] = "off",
+	[SECCOMP_MODE_LOG] = "log",
+	[SECCOMP_MODE_KILL] = "kill",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(seccomp_mode, enum seccomp_mode)
+
 void options_init(struct daemon_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -92,6 +102,7 @@ void options_init(struct daemon_options *o)
 	o->ima_poll_ms = 1000;
 	o->conn_timeout_ms = 5000;
 	o->command_timeout_ms = 30000;
+	o->seccomp = SECCOMP_MODE_KILL;
 }
 
 void options_free(struct daemon_options *o)
@@ -196,6 +207,8 @@ static int apply(struct daemon_options *o, int id, const char *val, char *err, s
 		APPLY_ENUM(log_level, "log-level", &o->log_level);
 	case OPT_SYSTEMD_CC:
 		APPLY_ENUM(systemd_cc_mode, "systemd-cc", &o->systemd_cc);
+	case OPT_SECCOMP:
+		APPLY_ENUM(seccomp_mode, "seccomp", &o->seccomp);
 	case OPT_PORT:
 		return apply_number(id, val, &o->port, err, errlen);
 	case OPT_IMA_POLL_MS:
@@ -402,6 +415,12 @@ void options_usage(FILE *f)
 	      "                        /sys/kernel/security/ima/binary_runtime_measurements)\n"
 	      "  --ima-poll-ms N       how often to look for new entries (default 1000); readers\n"
 	      "                        of PCRs (PCR_Read, Quote, PolicyPCR...) always catch up first\n"
+	      "\n"
+	      "Confinement:\n"
+	      "  --seccomp off|log|kill\n"
+	      "                        system call allow-list installed after set-up; a call off\n"
+	      "                        the list kills the daemon (kill, default) or is logged\n"
+	      "                        by the kernel's audit (log)\n"
 	      "\n"
 	      "Other:\n"
 	      "  --runas USER          after setup, become USER (e.g. vtpm-rtmr) without any\n"

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "daemon/systemd_cc.h"
+#include "daemon/seccomp_filter.h"
 #include "rtmr_map/rtmr_backend.h"
 #include "tpm_cmds/tpm_ek.h"
 
@@ -40,6 +41,7 @@ struct daemon_options {
 	char *runas;                 /* --runas: become this user after setup */
 	unsigned conn_timeout_ms;    /* socket: nothing sent since connect */
 	unsigned command_timeout_ms; /* socket: a message begun, not finished */
+	enum seccomp_mode seccomp;   /* the system call filter after set-up */
 	enum log_level log_level;
 	bool help;
 	bool version;
@@ -61,5 +63,6 @@ int options_load(struct daemon_options *o, int argc, char **argv, char *err, siz
 void options_usage(FILE *f);
 DECLARE_STRING_TABLE_LOOKUP(transport_kind, enum transport_kind);
 DECLARE_STRING_TABLE_LOOKUP(ima_bridge_mode, enum ima_bridge_mode);
+DECLARE_STRING_TABLE_LOOKUP(seccomp_mode, enum seccomp_mode);
 
 #endif

@@ -62,6 +62,10 @@ int rtmr_backend_extend(struct rtmr_backend *b, unsigned idx, const uint8_t *dig
 int rtmr_backend_extend_known(struct rtmr_backend *b, unsigned idx, const uint8_t *digest,
 			      const uint8_t *old, const uint8_t *new);
 
+/* The ioctl requests the backends may issue once open (the daemon's system call filter allows
+ * ioctl with these only); their number. */
+size_t rtmr_backend_ioctls(const unsigned long **cmds);
+
 /*
  * Read a register of the sim backend from its file (<runtime_dir>/sim/rtmr<N>:sha384) without
  * opening the backend (the sim quote provider quotes them). 0, or -1 with err set.

@@ -75,6 +75,18 @@ int rtmr_tdx_read_with(rtmr_ioctl_fn ioctl_fn, int fd, unsigned idx, uint8_t *va
 	return rtmr_tdx_report_rtmr(req->tdreport, sizeof(req->tdreport), idx, val);
 }
 
+size_t rtmr_backend_ioctls(const unsigned long **cmds)
+{
+	static const unsigned long tdx_cmds[] = {
+		RTMR_TDX_CMD_EXTEND_RTMR,
+		RTMR_TDX_CMD_EXTEND_RTMR_OLD,
+		RTMR_TDX_CMD_GET_REPORT0,
+	};
+
+	*cmds = tdx_cmds;
+	return ARRAY_SIZE(tdx_cmds);
+}
+
 static int sys_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	int r;

@@ -423,7 +423,7 @@ def seeds_text():
           b"bind = 127.0.0.1\nstate-dir = /var/lib/vtpm-rtmr\nruntime-dir = /run/vtpm-rtmr\n"
           b"map = /etc/vtpm-rtmr/map.conf\nrtmr-backend = tdx-sysfs\n"
           b"rtmr-dir = /sys/class/misc/tdx_guest/measurements\nvtpmx = /dev/vtpmx\n"
-          b"ek-type = ecc-p384\nlog-level = debug\r\n")
+          b"ek-type = ecc-p384\nseccomp = log\nlog-level = debug\r\n")
 
 
 def main():

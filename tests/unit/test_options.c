@@ -43,6 +43,8 @@ static void test_defaults(void **state)
 	assert_int_equal(o.conn_timeout_ms, 5000);
 	assert_int_equal(o.command_timeout_ms, 30000);
 	assert_int_equal(o.systemd_cc, SYSTEMD_CC_AUTO);
+	/* a call off the allow-list kills (vtpm-rtmrd(8), SECURITY) */
+	assert_int_equal(o.seccomp, SECCOMP_MODE_KILL);
 	options_free(&o);
 }
 
@@ -57,7 +59,8 @@ static void test_all_options(void **state)
 			       "--map", "/m", "--rtmr-backend", "tdx-sysfs", "--rtmr-dir", "/d",
 			       "--log-level", "debug", "--unix", "/u", "--vtpmx", "/v",
 			       "--quote-provider", "sim", "--conn-timeout", "2",
-			       "--command-timeout", "60", "--systemd-cc", "off", NULL),
+			       "--command-timeout", "60", "--systemd-cc", "off",
+			       "--seccomp", "log", NULL),
 			 0);
 	assert_int_equal(o.transport, TRANSPORT_SOCKET);
 	assert_int_equal(o.port, 4000);
@@ -74,6 +77,7 @@ static void test_all_options(void **state)
 	assert_int_equal(o.conn_timeout_ms, 2000);
 	assert_int_equal(o.command_timeout_ms, 60000);
 	assert_int_equal(o.systemd_cc, SYSTEMD_CC_OFF);
+	assert_int_equal(o.seccomp, SECCOMP_MODE_LOG);
 	options_free(&o);
 	assert_int_equal(parse(&o, err, sizeof(err), "--port=7", "--transport=vtpm-proxy", NULL), 0);
 	assert_int_equal(o.port, 7);
@@ -109,6 +113,7 @@ static void test_bad_args(void **state)
 	expect_error("unexpected argument", "extra", NULL);
 	expect_error("must not be empty", "--state-dir", "");
 	expect_error("invalid quote-provider", "--quote-provider", "tpm");
+	expect_error("invalid seccomp 'on' (off, log, kill)", "--seccomp", "on");
 }
 
 static void test_help_version(void **state)
@@ -136,7 +141,8 @@ static void test_config(void **state)
 				   "transport=socket\n"
 				   "rtmr-backend = sim   \n"
 				   "state-dir = /var/lib/vtpm-rtmr\n"
-				   "log-level = warn\n";
+				   "log-level = warn\n"
+				   "seccomp = off\n";
 	struct daemon_options o;
 	char err[256];
 
@@ -149,6 +155,7 @@ static void test_config(void **state)
 	assert_int_equal(o.rtmr_backend, RTMR_BACKEND_SIM);
 	assert_string_equal(o.state_dir, "/var/lib/vtpm-rtmr");
 	assert_int_equal(o.log_level, LOG_LVL_WARN);
+	assert_int_equal(o.seccomp, SECCOMP_MODE_OFF);
 	options_free(&o);
 }
 
