@@ -126,8 +126,18 @@ struct evlog_replay {
 	struct evlog_group group;  /* the last complete group */
 	struct evlog_group open;   /* the group being read */
 	unsigned group_step;       /* 0: none open; 1, 2, 3: map, ek, ak next */
+	bool open_restart;         /* the open group follows a `vtpm restart` */
 	size_t group_error;        /* the first record that breaks the rule; 0: none */
 	const char *group_error_what;
+	/*
+	 * `vtpm restart` continues the TPM instance of the group before it (DESIGN.md
+	 * "Restart"): its group must repeat that one (same map, EK and AK), and there must be one.
+	 * The first restart record whose group does not; 0: none. Not a replay error either.
+	 */
+	size_t restart_error;
+	const char *restart_error_what;
+	size_t last_startup;       /* the last `vtpm startup clear` record; 0: none */
+	size_t last_sync;          /* the last SYNC record; 0: none */
 	/* banks[i] is for hash_alg_all()[i] (TPM_ALG_ID order); used once an extend names it. */
 	struct evlog_pcr_bank banks[EVLOG_BANKS];
 	/*
