@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/boot_values.h"
 #include "daemon/ima_bridge.h"
+#include "daemon/pcr_history.h"
 #include "common/runtime_dir.h"
 #include "common/safe_fs.h"
 #include "common/log.h"
@@ -37,6 +39,7 @@ struct daemon {
 	struct mirror *mirror;
 	struct service *svc;
 	struct ima_bridge *bridge;
+	struct pcr_history *history; /* what a restore restored, until the IMA bridge took it */
 	struct socket_transport *sock; /* listening from the start; served once set up */
 	int stop_fd;
 	int runtime_fd; /* the runtime directory, opened safely (safe_fs.h) */
@@ -106,31 +109,46 @@ static int open_state(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* The service over the mirror, and the TPM brought up through it. */
+/* The service over the mirror, and the TPM brought up through it: a first start, a restore
+ * or a restart with the marker (daemon/restart.h), decided from the registers' boot values. */
 static int setup_service(struct daemon *d, char *err, size_t errlen)
 {
+	struct boot_values boot;
 	struct tpm_setup_config cfg = {
 		.store = d->store,
 		.ephemeral_state = !d->opts->state_dir,
 		.mirror = d->mirror,
 		.ek_type = d->opts->ek_type,
 		.runtime_dir = d->runtime_dir,
+		.boot = &boot,
+		.history = d->opts->ima_bridge != IMA_BRIDGE_OFF ? &d->history : NULL,
 	};
+	char why[512];
 
+	if (boot_values_read(d->opts->ccel, d->backend, &boot, why, sizeof(why)) < 0) {
+		log_warn("%s: the registers' boot values are unknown, so this start is not taken "
+			 "for the first of the boot", why);
+		cfg.boot_unknown = true;
+	}
 	if (service_new(d->mirror, &d->svc) < 0)
 		return set_error(err, errlen, "out of memory");
 	return service_start(d->svc, &cfg, err, errlen);
 }
 
+/* The IMA bridge, given what a restore put back into the PCRs (it goes on after that). */
 static int setup_ima_bridge(struct daemon *d, char *err, size_t errlen)
 {
 	struct ima_bridge_config cfg = { .list_path = d->opts->ima_list,
-					 .poll_ms = d->opts->ima_poll_ms };
+					 .poll_ms = d->opts->ima_poll_ms,
+					 .restored = TAKE_PTR(d->history) };
 
-	if (d->opts->ima_bridge == IMA_BRIDGE_OFF)
+	if (d->opts->ima_bridge == IMA_BRIDGE_OFF) {
+		pcr_history_free(cfg.restored);
 		return 0;
+	}
 	if (d->opts->ima_bridge == IMA_BRIDGE_AUTO && !ima_bridge_wanted(d->opts->ima_list)) {
 		log_info("IMA bridge off: no IMA list, or IMA has a TPM of its own");
+		pcr_history_free(cfg.restored);
 		return 0;
 	}
 	return ima_bridge_start(&d->bridge, &cfg, d->svc, err, errlen);
@@ -308,6 +326,7 @@ static void teardown(struct daemon *d)
 	mirror_close(d->mirror);
 	rtmr_backend_close(d->backend);
 	nvstore_close(d->store);
+	pcr_history_free(d->history);
 	if (d->stop_fd >= 0)
 		close(d->stop_fd);
 	if (d->runtime_fd >= 0)
