@@ -12,6 +12,7 @@
 
 #include "daemon/boot_values.h"
 #include "daemon/ima_bridge.h"
+#include "daemon/listen_fds.h"
 #include "daemon/pcr_history.h"
 #include "common/runtime_dir.h"
 #include "common/safe_fs.h"
@@ -224,12 +225,44 @@ static void publish_device(void *ctx)
 	notify_ready(p->desc);
 }
 
+/*
+ * The device: the one the previous instance kept in systemd's file descriptor store (the same
+ * /dev/tpmN: clients keep their open files), or a new one, kept there when under systemd.
+ */
+static int get_device(struct daemon *d, struct vtpm_proxy_dev *dev, bool *adopted, char *err,
+		      size_t errlen)
+{
+	char name[256], why[256];
+	int fd = listen_fds_take(VTPM_PROXY_FDNAME_PREFIX, name, sizeof(name));
+
+	*adopted = false;
+	if (fd >= 0) {
+		if (vtpm_proxy_adopt(fd, name, dev, why, sizeof(why)) == 0) {
+			*adopted = true;
+			log_info("took the TPM device /dev/tpm%u back from systemd's file descriptor "
+				 "store: its clients keep their open files", dev->tpm_num);
+			return 0;
+		}
+		log_warn("not using the file descriptor systemd kept as %s: %s; creating a new "
+			 "device", name, why);
+		close(fd);
+		notify_fdstore_remove(name);
+	}
+	if (vtpm_proxy_create(d->opts->vtpmx, dev, err, errlen) < 0)
+		return -1;
+	if (vtpm_proxy_fdname(dev, name, sizeof(name)) == 0 && notify_fdstore(dev->fd, name) == 0)
+		log_info("the TPM device's file descriptor is in systemd's file descriptor store "
+			 "(%s): a restart of the service keeps /dev/tpm%u", name, dev->tpm_num);
+	return 0;
+}
+
 static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 {
 	struct published pub = { .d = d };
 	struct vtpm_proxy_ready ready = { .cb = publish_device, .ctx = &pub };
 	struct vtpm_proxy_dev dev;
 	char node[64];
+	bool adopted;
 	uint32_t rc;
 	int r;
 
@@ -240,7 +273,7 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	rc = service_self_test(d->svc);
 	if (rc != TPM2_RC_SUCCESS)
 		log_warn("TPM2_SelfTest answered 0x%x", rc);
-	if (vtpm_proxy_create(d->opts->vtpmx, &dev, err, errlen) < 0)
+	if (get_device(d, &dev, &adopted, err, errlen) < 0)
 		return -1;
 	if (drop_privileges(d, err, errlen) < 0) {
 		close(dev.fd);
@@ -249,8 +282,11 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	snprintf(pub.desc, sizeof(pub.desc), "/dev/tpm%u /dev/tpmrm%u", dev.tpm_num, dev.tpm_num);
 	snprintf(node, sizeof(node), "/dev/tpmrm%u", dev.tpm_num);
 	ready.path = node;
-	log_info("created TPM device %s (major/minor %u/%u); answering the kernel's start-up "
-		 "commands", pub.desc, dev.major, dev.minor);
+	if (adopted)
+		vtpm_proxy_answer_orphan(dev.fd);
+	else
+		log_info("created TPM device %s (major/minor %u/%u); answering the kernel's "
+			 "start-up commands", pub.desc, dev.major, dev.minor);
 	r = vtpm_proxy_serve(dev.fd, d->svc, d->stop_fd, &ready);
 	close(dev.fd);
 	unlinkat(d->runtime_fd, RUNTIME_DEVICE, 0);
