@@ -24,6 +24,22 @@ static void hex_of(const uint8_t *v, size_t n, char *out)
 	hex_encode(v, n, out);
 }
 
+/* The test hooks: SIGKILL between a log append and its RTMR extend, after the Nth append for
+ * a client (VTPM_RTMR_TEST_CRASH_AFTER_APPEND) or of the start (..._CRASH_AT_START). */
+static void test_crash(struct mirror *m)
+{
+	const char *which = NULL;
+
+	if (m->serving && m->crash_after > 0 && ++m->served_appends >= m->crash_after)
+		which = "VTPM_RTMR_TEST_CRASH_AFTER_APPEND";
+	if (!m->serving && m->crash_at_start > 0 && ++m->start_appends >= m->crash_at_start)
+		which = "VTPM_RTMR_TEST_CRASH_AT_START";
+	if (!which)
+		return;
+	log_warn("test hook %s: killing the daemon between log append and RTMR extend", which);
+	raise(SIGKILL);
+}
+
 /* Append a record and extend the register with its digest; keep `expected` in step. */
 static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size_t len,
 			  char *why, size_t whylen)
@@ -44,11 +60,7 @@ static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size
 	if (r < 0)
 		return set_error(why, whylen, "cannot append to %s: %s", l->path, strerror(-r));
 	m->stats.records++;
-	if (m->serving && m->crash_after > 0 && ++m->served_appends >= m->crash_after) {
-		log_warn("test hook VTPM_RTMR_TEST_CRASH_AFTER_APPEND: killing the daemon between "
-			 "log append and RTMR extend");
-		raise(SIGKILL);
-	}
+	test_crash(m);
 	r = rtmr_backend_extend_known(m->backend, idx, digest, l->expected, next);
 	if (r < 0)
 		return set_error(why, whylen,
@@ -140,19 +152,64 @@ static int reconcile(struct mirror *m, unsigned idx, const struct evlog_replay *
 	return check_sync(m, idx, err, errlen);
 }
 
-/* Where the last `vtpm startup clear` ends; whether the last record resets a PCR. */
+/* What a restart needs to know of the log (daemon/restart.h): where the last `vtpm startup
+ * clear` ends, whether it came right after INIT, its map and the markers after its group, and
+ * whether the last record resets a PCR. */
 struct open_scan {
 	const char *text;
 	struct mirror_log *l;
+	unsigned phase; /* 1: in the last startup clear's group; 2: the records right after it */
+	uint8_t after_group[HASH_MAX_SIZE]; /* the register after that group's vtpm ak */
 };
+
+/* An extend whose every digest is the "restart, not restored" marker (eventlog.h). */
+static bool is_marker(const struct open_scan *sc, const struct evlog_record *rec)
+{
+	uint8_t want[HASH_MAX_SIZE];
+
+	if (rec->kind != EVLOG_EXTEND || !rec->ndigests)
+		return false;
+	for (size_t i = 0; i < rec->ndigests; i++) {
+		const struct hash_alg *alg = rec->digests[i].alg;
+
+		if (evlog_marker_digest(alg, sc->after_group, sc->l->alg->size, want) < 0 ||
+		    memcmp(want, rec->digests[i].d, alg->size) != 0)
+			return false;
+	}
+	return true;
+}
+
+static void scan_group(struct open_scan *sc, const struct evlog_entry *e)
+{
+	struct mirror_log *l = sc->l;
+	const struct evlog_record *rec = e->rec;
+
+	if (rec->kind == EVLOG_STARTUP_CLEAR) {
+		l->after_startup = (off_t)(e->line - sc->text) + (off_t)e->len + 1;
+		l->startup_after_init = e->recnum == 2;
+		l->startup_map = 0;
+		l->markers = 0;
+		sc->phase = 1;
+	} else if (sc->phase == 1 && rec->kind == EVLOG_MAP) {
+		l->startup_map = rec->pcr_mask;
+	} else if (sc->phase == 1 && rec->kind == EVLOG_AK) {
+		memcpy(sc->after_group, e->rtmr_after, l->alg->size);
+		sc->phase = 2;
+	} else if (sc->phase == 2 && is_marker(sc, rec)) {
+		l->markers |= 1u << rec->pcr;
+	} else if (rec->kind != EVLOG_SYNC && (sc->phase == 2 || rec->kind == EVLOG_RESTART)) {
+		sc->phase = 0;
+	}
+}
 
 static int scan_record(void *ctx, const struct evlog_entry *e)
 {
 	struct open_scan *sc = ctx;
 	enum evlog_kind k = e->rec->kind;
 
-	if (k == EVLOG_STARTUP_CLEAR)
-		sc->l->after_startup = (off_t)(e->line - sc->text) + (off_t)e->len + 1;
+	if (k == EVLOG_INIT)
+		memcpy(sc->l->init_value, e->rec->value, sc->l->alg->size);
+	scan_group(sc, e);
 	sc->l->rolled_reset = k == EVLOG_STARTUP_CLEAR || k == EVLOG_RESET;
 	return 0;
 }
@@ -270,6 +327,7 @@ int mirror_open(struct mirror **out, const struct rtmr_map *map, struct rtmr_bac
 		const char *runtime_dir, char *err, size_t errlen)
 {
 	const char *crash = getenv("VTPM_RTMR_TEST_CRASH_AFTER_APPEND");
+	const char *crash_start = getenv("VTPM_RTMR_TEST_CRASH_AT_START");
 	_cleanup_close_ int dfd = -1;
 	struct mirror *m;
 
@@ -283,6 +341,7 @@ int mirror_open(struct mirror **out, const struct rtmr_map *map, struct rtmr_bac
 	m->map = *map;
 	m->backend = backend;
 	m->crash_after = crash ? atol(crash) : 0;
+	m->crash_at_start = crash_start ? atol(crash_start) : 0;
 	for (unsigned i = 0; i < RTMR_MAX; i++)
 		m->logs[i].fd = -1;
 	for (unsigned i = 0; i < RTMR_MAX; i++) {

@@ -79,11 +79,16 @@ void mirror_get_stats(const struct mirror *m, struct mirror_stats *st);
 bool mirror_found_at_boot(const struct mirror *m, const uint8_t (*boot)[HASH_MAX_SIZE]);
 /* Whether the logs can restore the PCRs: every log replayed to its register (after a
  * roll-forward of anything but a reset), has a `vtpm startup clear` group with no SYNC after
- * it, keeps the group rules, ends with a group naming the PCRs this start maps to its RTMR,
- * and all name the same EK and AK (ek, ak set: the sha256 of their TPMT_PUBLIC). 0, or -1
- * with why set: they cannot. */
-int mirror_restorable(const struct mirror *m, uint8_t ek[32], uint8_t ak[32], char *why,
-		      size_t whylen);
+ * it that was a first start (right after an INIT of the boot value boot[idx]; boot NULL:
+ * unknown) or is followed by the marker of every PCR it maps, keeps the group rules after it,
+ * ends with a group naming the PCRs this start maps to its RTMR (or with the unfinished group
+ * of a killed restart: mirror_finish_groups), and all name the same EK and AK (ek, ak set:
+ * the sha256 of their TPMT_PUBLIC). 0, or -1 with why set: they cannot. */
+int mirror_restorable(const struct mirror *m, const uint8_t (*boot)[HASH_MAX_SIZE],
+		      uint8_t ek[32], uint8_t ak[32], char *why, size_t whylen);
+/* Finish the unfinished group of a killed restart at the end of a log (the group before it,
+ * repeated), before anything else is written. 0, or -1 with err set. */
+int mirror_finish_groups(struct mirror *m, char *err, size_t errlen);
 /* The `vtpm extend` and `vtpm reset` records after each log's last `vtpm startup clear`, in
  * log order (a PCR's records are in one log), to cb; cb returning non-zero stops the walk
  * and is returned. -1 with err set if a log cannot be read again. */

@@ -25,6 +25,10 @@ struct mirror_log {
 	struct evlog_replay *replay;     /* the log as it was (NULL: none, or dropped) */
 	char *text;            /* and its text, until the restart is done */
 	off_t after_startup;   /* offset of the line after the last `vtpm startup clear` */
+	bool startup_after_init; /* that record came right after INIT */
+	uint8_t init_value[HASH_MAX_SIZE]; /* the INIT record's value */
+	uint32_t startup_map;  /* the map of its group */
+	uint32_t markers;      /* PCRs with the restart marker right after its group */
 	off_t end;             /* the log's size when opened */
 	bool rolled_reset;     /* the record rolled forward sets a PCR to an initial value */
 };
@@ -36,6 +40,8 @@ struct mirror {
 	struct mirror_stats stats;
 	long crash_after; /* test hook: SIGKILL after this many appends, before the extend */
 	long served_appends; /* appends for client commands (counted for the test hook) */
+	long crash_at_start; /* test hook: the same for the appends of the start */
+	long start_appends;
 	bool serving;
 	bool failed;         /* a record could not be mirrored: write nothing more */
 	bool identity_set;

@@ -31,8 +31,22 @@ static bool same_digest(const struct evlog_digest *d, const uint8_t want[32])
 	return d->alg == hash_alg_by_name("sha256") && memcmp(d->d, want, 32) == 0;
 }
 
-/* Why the PCRs of one log's RTMR come from records nothing anchors; NULL: they do not. */
-static const char *unanchored(const struct mirror_log *l)
+/*
+ * Whether the last `vtpm startup clear` group says the PCRs were fresh then: the first start
+ * of the boot (right after an INIT of the boot value), or a restart that could not restore
+ * them and extended every PCR of the group's map with the marker after it. Any other (a restart
+ * killed before its markers were all written, a client's Startup(CLEAR) on the socket
+ * transport) cannot tell a fresh TPM from one reset by killing the daemon.
+ */
+static bool startup_trusted(const struct mirror_log *l, const uint8_t *boot)
+{
+	if (l->startup_after_init && boot && memcmp(l->init_value, boot, l->alg->size) == 0)
+		return true;
+	return (l->markers & l->startup_map) == l->startup_map;
+}
+
+/* Why the PCRs of one log's RTMR cannot come from its records; NULL: they can. */
+static const char *unanchored(const struct mirror_log *l, const uint8_t *boot)
 {
 	const struct evlog_replay *rp = l->replay;
 
@@ -53,17 +67,24 @@ static const char *unanchored(const struct mirror_log *l)
 	if (rp->last_sync > rp->last_startup)
 		return "a SYNC record follows the last vtpm startup clear: the records after it are "
 		       "not anchored by the register";
-	if (rp->group_error)
-		return rp->group_error_what;
-	if (rp->restart_error)
-		return rp->restart_error_what;
-	if (!rp->group.record || rp->group_step)
+	if (!startup_trusted(l, boot))
+		return "its last vtpm startup clear is neither the first start of the boot nor "
+		       "followed by the restart marker of every PCR it maps (a start killed before "
+		       "its markers were written, or a client's Startup(CLEAR))";
+	if (rp->group_error_last > rp->last_startup)
+		return rp->group_error > rp->last_startup ? rp->group_error_what :
+		       "a record after the last vtpm startup clear breaks the group rule";
+	if (rp->restart_error_last > rp->last_startup)
+		return rp->restart_error > rp->last_startup ? rp->restart_error_what :
+		       "a vtpm restart group after the last vtpm startup clear does not repeat the "
+		       "group before it";
+	if (!rp->group.record || (rp->group_step && !rp->open_restart))
 		return "the event log does not end with a complete vtpm map, ek, ak group";
 	return NULL;
 }
 
-int mirror_restorable(const struct mirror *m, uint8_t ek[32], uint8_t ak[32], char *why,
-		      size_t whylen)
+int mirror_restorable(const struct mirror *m, const uint8_t (*boot)[HASH_MAX_SIZE],
+		      uint8_t ek[32], uint8_t ak[32], char *why, size_t whylen)
 {
 	bool first = true;
 
@@ -73,12 +94,16 @@ int mirror_restorable(const struct mirror *m, uint8_t ek[32], uint8_t ak[32], ch
 
 		if (!l->used)
 			continue;
-		what = unanchored(l);
+		what = unanchored(l, boot ? boot[i] : NULL);
 		if (what)
 			return set_error(why, whylen, "%s: %s", l->path, what);
 		if (l->replay->group.map != mirror_pcrs_of(m, i))
 			return set_error(why, whylen, "%s: its vtpm map names other PCRs than this "
 					 "start maps to RTMR%u", l->path, i);
+		if (l->replay->group.ek.alg != hash_alg_by_name("sha256") ||
+		    l->replay->group.ak.alg != hash_alg_by_name("sha256"))
+			return set_error(why, whylen, "%s: its EK or AK is not named by sha256",
+					 l->path);
 		if (first) {
 			memcpy(ek, l->replay->group.ek.d, 32);
 			memcpy(ak, l->replay->group.ak.d, 32);
@@ -88,13 +113,46 @@ int mirror_restorable(const struct mirror *m, uint8_t ek[32], uint8_t ak[32], ch
 			return set_error(why, whylen, "%s: its last group names another EK or AK "
 					 "than the other logs", l->path);
 		}
-		if (l->replay->group.ek.alg != hash_alg_by_name("sha256") ||
-		    l->replay->group.ak.alg != hash_alg_by_name("sha256"))
-			return set_error(why, whylen, "%s: its EK or AK is not named by sha256",
-					 l->path);
 	}
 	if (first)
 		return set_error(why, whylen, "no RTMR is mapped");
+	return 0;
+}
+
+/* A restart killed while writing its group left it unfinished: it repeats the group before. */
+static int finish_group(struct mirror *m, unsigned idx, char *err, size_t errlen)
+{
+	const struct evlog_replay *rp = m->logs[idx].replay;
+	char line[3][128];
+	int len[3];
+
+	len[0] = evlog_fmt_map(line[0], sizeof(line[0]), rp->group.map);
+	len[1] = evlog_fmt_ek(line[1], sizeof(line[1]), rp->group.ek.d);
+	len[2] = evlog_fmt_ak(line[2], sizeof(line[2]), rp->group.ak.d);
+	log_warn("%s ends with the unfinished group of a vtpm restart (a start was killed while "
+		 "writing it): finishing it as the group before it", m->logs[idx].path);
+	for (unsigned step = rp->group_step; step <= ARRAY_SIZE(len); step++) {
+		if (len[step - 1] < 0)
+			return set_error(err, errlen, "cannot format a group record");
+		if (mirror_write_record(m, idx, line[step - 1], (size_t)len[step - 1], err,
+					errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int mirror_finish_groups(struct mirror *m, char *err, size_t errlen)
+{
+	for (unsigned i = 0; m && i < RTMR_MAX; i++) {
+		const struct evlog_replay *rp = m->logs[i].replay;
+
+		if (!m->logs[i].used || !rp || !rp->group_step || !rp->open_restart ||
+		    !rp->group.record || rp->group.ek.alg != hash_alg_by_name("sha256") ||
+		    rp->group.ak.alg != hash_alg_by_name("sha256"))
+			continue;
+		if (finish_group(m, i, err, errlen) < 0)
+			return -1;
+	}
 	return 0;
 }
 

@@ -21,14 +21,17 @@
 
 void restart_plan(const struct tpm_setup_config *cfg, struct restart_plan *p)
 {
-	const uint8_t (*boot)[HASH_MAX_SIZE] = cfg->boot ? cfg->boot->value : NULL;
+	static const uint8_t zero[RTMR_MAX][HASH_MAX_SIZE];
+	const uint8_t (*boot)[HASH_MAX_SIZE] = cfg->boot ? cfg->boot->value : zero;
 
+	if (cfg->boot_unknown)
+		boot = NULL;
 	memset(p, 0, sizeof(*p));
-	if (!cfg->mirror || (!cfg->boot_unknown && mirror_found_at_boot(cfg->mirror, boot))) {
+	if (!cfg->mirror || (boot && mirror_found_at_boot(cfg->mirror, boot))) {
 		p->kind = RESTART_FIRST;
 		return;
 	}
-	if (mirror_restorable(cfg->mirror, p->ek, p->ak, p->why, sizeof(p->why)) < 0) {
+	if (mirror_restorable(cfg->mirror, boot, p->ek, p->ak, p->why, sizeof(p->why)) < 0) {
 		p->kind = RESTART_MARKER;
 		return;
 	}
@@ -180,11 +183,6 @@ static int restore_pcrs(const struct tpm_setup_config *cfg, struct restart_plan 
 static int marker_digests(unsigned pcr, const uint8_t *rtmr, const struct hash_alg *ralg,
 			  const struct pcr_banks *banks, TPML_DIGEST_VALUES *d)
 {
-	uint8_t msg[sizeof(RESTART_MARKER_TEXT) - 1 + HASH_MAX_SIZE];
-	size_t n = sizeof(RESTART_MARKER_TEXT) - 1;
-
-	memcpy(msg, RESTART_MARKER_TEXT, n);
-	memcpy(msg + n, rtmr, ralg->size);
 	d->count = 0;
 	for (size_t i = 0; i < banks->n; i++) {
 		const struct hash_alg *alg = hash_alg_by_tpm(banks->alg[i]);
@@ -192,7 +190,8 @@ static int marker_digests(unsigned pcr, const uint8_t *rtmr, const struct hash_a
 		if (!alg || !pcr_banks_has_pcr(banks, banks->alg[i], pcr))
 			continue;
 		d->digests[d->count].hashAlg = alg->tpm_alg;
-		if (hash_digest(alg, msg, n + ralg->size, (uint8_t *)&d->digests[d->count].digest))
+		if (evlog_marker_digest(alg, rtmr, ralg->size,
+					(uint8_t *)&d->digests[d->count].digest) < 0)
 			return -1;
 		d->count++;
 	}
@@ -372,6 +371,8 @@ int restart_finish(const struct tpm_setup_config *cfg, struct restart_plan *p,
 	int r;
 
 	p->resumed = resumed;
+	if (mirror_finish_groups(cfg->mirror, err, errlen) < 0)
+		return -1;
 	switch (p->kind) {
 	case RESTART_FIRST:
 		if (cfg->mirror)

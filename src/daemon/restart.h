@@ -17,9 +17,9 @@
  *   at warning level and in a comment in the logs.
  *
  * The marker of a PCR in bank H is H("vtpm-rtmr restart, not restored" || R), R the value
- * (raw bytes) of the PCR's RTMR after the `vtpm ak` record of this start: a value no earlier
- * start of this boot had, so no sequence of extends after one restart reaches a value another
- * restart gave.
+ * (raw bytes) of the PCR's RTMR after the `vtpm ak` record of this start (evlog_marker_digest):
+ * a value no earlier start of this boot had, so no sequence of extends after one restart
+ * reaches a value another restart gave.
  *
  * Runs engine commands: tpm_setup.c calls it under the service's lock.
  */
@@ -35,8 +35,6 @@
 struct identity;
 struct nvstore;
 struct tpm_setup_config;
-
-#define RESTART_MARKER_TEXT "vtpm-rtmr restart, not restored"
 
 enum restart_kind {
 	RESTART_FIRST,   /* the first start of this boot */

@@ -139,6 +139,8 @@ static void check_restart(struct evlog_replay *r)
 		what = "a vtpm restart whose vtpm map differs from the group before it";
 	else if (!same_digest(&was->ek, &now->ek) || !same_digest(&was->ak, &now->ak))
 		what = "a vtpm restart whose EK or AK differs from the group before it";
+	if (what)
+		r->restart_error_last = now->record;
 	if (what && !r->restart_error) {
 		r->restart_error = now->record;
 		r->restart_error_what = what;
@@ -147,6 +149,7 @@ static void check_restart(struct evlog_replay *r)
 
 static void group_broken(struct evlog_replay *r, const char *what)
 {
+	r->group_error_last = r->records;
 	if (!r->group_error) {
 		r->group_error = r->records;
 		r->group_error_what = what;
@@ -217,6 +220,19 @@ static void commit(struct evlog_replay *r, const struct evlog_record *rec, const
 	if (rec->kind == EVLOG_EXTEND || rec->kind == EVLOG_RESET)
 		r->pcrs_named |= 1u << rec->pcr;
 	track_group(r, rec);
+}
+
+int evlog_marker_digest(const struct hash_alg *alg, const uint8_t *rtmr, size_t rtmr_len,
+			uint8_t *out)
+{
+	uint8_t msg[sizeof(EVLOG_MARKER_TEXT) - 1 + HASH_MAX_SIZE];
+	size_t n = sizeof(EVLOG_MARKER_TEXT) - 1;
+
+	if (rtmr_len > HASH_MAX_SIZE)
+		return -1;
+	memcpy(msg, EVLOG_MARKER_TEXT, n);
+	memcpy(msg + n, rtmr, rtmr_len);
+	return hash_digest(alg, msg, n + rtmr_len, out);
 }
 
 int evlog_replay_line(struct evlog_replay *r, const char *line, size_t len,
