@@ -30,3 +30,4 @@ $(B)/bench/floor_bench: bench/floor_bench.c $(B)/libvtpmrtmr.a
 .PHONY: bench-profile
 bench-profile: bench-build
 	python3 bench/profile.py --build $(B)
+include bench/restart.mk

@@ -163,15 +163,31 @@ static int check_pcrs(struct mirror *m, const struct pcr_banks *banks, char *why
 	return 0;
 }
 
-/* 0: the PCRs are the logs' now; 1: they are not (why set); -1: err set. */
+/* Whether a mapped PCR is one Startup(STATE) does not restore (16-23): its records replayed. */
+static bool maps_unsaved(const struct mirror *m)
+{
+	uint8_t v[HASH_MAX_SIZE];
+	const struct hash_alg *alg;
+
+	for (unsigned pcr = PCR_FIRST_NOT_SAVED; pcr < PCR_CMDS_PCR_COUNT; pcr++)
+		if (mirror_rtmr_of_pcr(m, pcr, v, &alg) == 0)
+			return true;
+	return false;
+}
+
+/* 0: the PCRs are the logs' now; 1: they are not (why set); -1: err set. After Startup(STATE)
+ * the records are walked only for what it does not restore (PCRs 16-23) and for the IMA
+ * bridge; the banks were checked against the kept ones, and are compared PCR by PCR. */
 static int restore_pcrs(const struct tpm_setup_config *cfg, struct restart_plan *p,
 			const struct pcr_banks *banks, struct pcr_history *history, char *err,
 			size_t errlen)
 {
 	struct replay_ctx c = { .banks = banks, .history = history, .resumed = p->resumed,
 				.why = p->why, .whylen = sizeof(p->why) };
-	int r = mirror_walk_restorable(cfg->mirror, apply_record, &c, err, errlen);
+	int r = 0;
 
+	if (!p->resumed || history || maps_unsaved(cfg->mirror))
+		r = mirror_walk_restorable(cfg->mirror, apply_record, &c, err, errlen);
 	p->restored = c.applied;
 	if (r != 0)
 		return r;

@@ -368,4 +368,9 @@ check "a --ccel that does not replay: the boot values are unknown, no first star
 	grep -q 'boot values are unknown' '$DLOG' && ! grep -q 'first start of this boot' '$DLOG'"
 check "stops (bad ccel)" stop_daemon
 
+# ==== 5. the restart benchmark runs (bench/restart_bench.py: figures, never asserted) =========
+check "bench/restart_bench.py runs (50 records, one sample)" python3 bench/restart_bench.py \
+	--build "$BUILD" --records 50 --samples 1 --out "$T_DIR/bench.md"
+check "and reports every column" grep -q '^| 50 | .* ms, .* ms |$' "$T_DIR/bench.md"
+
 t_done
