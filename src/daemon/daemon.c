@@ -251,8 +251,8 @@ static int get_device(struct daemon *d, struct vtpm_proxy_dev *dev, bool *adopte
 	if (vtpm_proxy_create(d->opts->vtpmx, dev, err, errlen) < 0)
 		return -1;
 	if (vtpm_proxy_fdname(dev, name, sizeof(name)) == 0 && notify_fdstore(dev->fd, name) == 0)
-		log_info("the TPM device's file descriptor is in systemd's file descriptor store "
-			 "(%s): a restart of the service keeps /dev/tpm%u", name, dev->tpm_num);
+		log_info("the TPM device's file descriptor is given to systemd's file descriptor "
+			 "store (%s): a restart of the service keeps /dev/tpm%u", name, dev->tpm_num);
 	return 0;
 }
 

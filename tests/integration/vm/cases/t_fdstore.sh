@@ -59,7 +59,7 @@ journal "$since"
 check "the start restored the PCRs from the logs (SIGTERM before: Startup(STATE))" grep -q \
 	"restart: every mapped PCR restored from the event logs (Startup(STATE)" "$T_DIR/journal"
 check "it keeps the device in systemd's file descriptor store" grep -q \
-	"is in systemd's file descriptor store (vtpm-proxy.tpm" "$T_DIR/journal"
+	"is given to systemd's file descriptor store (vtpm-proxy.tpm" "$T_DIR/journal"
 check_eq "NFileDescriptorStore=1" 1 "$(prop NFileDescriptorStore)"
 dev=$(prop StatusText | awk '{ print $1 }')
 rm=$(prop StatusText | awk '{ print $2 }')
