@@ -338,32 +338,45 @@ static bool same_tpm(const struct restart_plan *p, const struct identity *id, ch
 	return true;
 }
 
+/* The PCRs restored: by Startup(STATE) if it came up, else (or if its PCRs are not the logs')
+ * by the replay after Startup(CLEAR). 0, 1 (not restored: p->why), -1 (err). *history gets
+ * the extends restored when it is wanted (non-NULL). */
+static int restore_pcrs_any(const struct tpm_setup_config *cfg, struct restart_plan *p,
+			    struct pcr_banks *banks, struct pcr_history **history, char *err,
+			    size_t errlen)
+{
+	int r = restore_pcrs(cfg, p, banks, *history, err, errlen);
+
+	if (r <= 0 || !p->resumed)
+		return r;
+	log_info("restart: after Startup(STATE) %s; replaying the logs after Startup(CLEAR) "
+		 "instead", p->why);
+	p->resumed = false;
+	if (*history) {
+		pcr_history_free(*history);
+		*history = pcr_history_new();
+	}
+	if (start_again(banks, err, errlen) < 0)
+		return -1;
+	return restore_pcrs(cfg, p, banks, *history, err, errlen);
+}
+
 static int restore(const struct tpm_setup_config *cfg, struct restart_plan *p,
 		   const struct identity *id, struct pcr_banks *banks, char *err, size_t errlen)
 {
 	struct pcr_history *history = cfg->history ? pcr_history_new() : NULL;
-	int r;
+	int r = 1;
 
-	if (!same_tpm(p, id, p->why, sizeof(p->why)) ||
-	    !same_banks(cfg, banks, p->why, sizeof(p->why)))
-		goto marker;
-	r = restore_pcrs(cfg, p, banks, history, err, errlen);
-	if (r > 0 && p->resumed) {
-		log_info("restart: after Startup(STATE) %s; replaying the logs after "
-			 "Startup(CLEAR) instead", p->why);
+	if (same_tpm(p, id, p->why, sizeof(p->why)) &&
+	    same_banks(cfg, banks, p->why, sizeof(p->why)))
+		r = restore_pcrs_any(cfg, p, banks, &history, err, errlen);
+	if (r == 0)
+		r = mirror_restart_instance(cfg->mirror, err, errlen);
+	if (r != 0) {
 		pcr_history_free(history);
-		history = cfg->history ? pcr_history_new() : NULL;
-		p->resumed = false;
-		if (start_again(banks, err, errlen) < 0)
-			goto fail;
-		r = restore_pcrs(cfg, p, banks, history, err, errlen);
+		return r < 0 ? -1 : not_restored(cfg, p, !p->resumed && !p->restored, banks, err,
+						 errlen);
 	}
-	if (r < 0)
-		goto fail;
-	if (r > 0)
-		goto marker;
-	if (mirror_restart_instance(cfg->mirror, err, errlen) < 0)
-		goto fail;
 	log_info("restart: every mapped PCR restored from the event logs (%s; %zu records "
 		 "replayed into the TPM) and checked in every bank", p->resumed ?
 		 "Startup(STATE) of the state the last stop saved" : "Startup(CLEAR)", p->restored);
@@ -372,12 +385,6 @@ static int restore(const struct tpm_setup_config *cfg, struct restart_plan *p,
 	else
 		pcr_history_free(history);
 	return 0;
-marker:
-	pcr_history_free(history);
-	return not_restored(cfg, p, !p->resumed && !p->restored, banks, err, errlen);
-fail:
-	pcr_history_free(history);
-	return -1;
 }
 
 int restart_finish(const struct tpm_setup_config *cfg, struct restart_plan *p,
@@ -401,7 +408,6 @@ int restart_finish(const struct tpm_setup_config *cfg, struct restart_plan *p,
 		break;
 	default:
 		r = not_restored(cfg, p, !resumed, banks, err, errlen);
-		break;
 		break;
 	}
 	mirror_restart_done(cfg->mirror);
