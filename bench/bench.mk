@@ -55,3 +55,4 @@ bench-vm: bench-build
 .PHONY: bench-profile
 bench-profile: bench-build
 	python3 bench/profile.py --build $(B)
+include bench/restart.mk

@@ -35,6 +35,8 @@ allowed() { # folder -> space-separated allowed include prefixes
 }
 
 engine_users=" daemon/engine.c daemon/service.c daemon/service_ctrl.c daemon/tpm_setup.c "
+# restart.c: at start, under the lock, the PCRs restored from the logs or the markers
+engine_users="$engine_users daemon/restart.c "
 # identity.c: the EK and AK at start, ReadPublic/CreatePrimary/EvictControl
 engine_users="$engine_users daemon/identity.c "
 

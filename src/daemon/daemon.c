@@ -10,7 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/boot_values.h"
 #include "daemon/ima_bridge.h"
+#include "daemon/listen_fds.h"
+#include "daemon/pcr_history.h"
 #include "common/runtime_dir.h"
 #include "common/safe_fs.h"
 #include "common/log.h"
@@ -39,6 +42,7 @@ struct daemon {
 	struct mirror *mirror;
 	struct service *svc;
 	struct ima_bridge *bridge;
+	struct pcr_history *history; /* what a restore restored, until the IMA bridge took it */
 	struct socket_transport *sock; /* listening from the start; served once set up */
 	int stop_fd;
 	int runtime_fd; /* the runtime directory, opened safely (safe_fs.h) */
@@ -141,31 +145,46 @@ static int open_state(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* The service over the mirror, and the TPM brought up through it. */
+/* The service over the mirror, and the TPM brought up through it: a first start, a restore
+ * or a restart with the marker (daemon/restart.h), decided from the registers' boot values. */
 static int setup_service(struct daemon *d, char *err, size_t errlen)
 {
+	struct boot_values boot;
 	struct tpm_setup_config cfg = {
 		.store = d->store,
 		.ephemeral_state = !d->opts->state_dir,
 		.mirror = d->mirror,
 		.ek_type = d->opts->ek_type,
 		.runtime_dir = d->runtime_dir,
+		.boot = &boot,
+		.history = d->opts->ima_bridge != IMA_BRIDGE_OFF ? &d->history : NULL,
 	};
+	char why[512];
 
+	if (boot_values_read(d->opts->ccel, d->backend, &boot, why, sizeof(why)) < 0) {
+		log_warn("%s: the registers' boot values are unknown, so this start is not taken "
+			 "for the first of the boot", why);
+		cfg.boot_unknown = true;
+	}
 	if (service_new(d->mirror, &d->svc) < 0)
 		return set_error(err, errlen, "out of memory");
 	return service_start(d->svc, &cfg, err, errlen);
 }
 
+/* The IMA bridge, given what a restore put back into the PCRs (it goes on after that). */
 static int setup_ima_bridge(struct daemon *d, char *err, size_t errlen)
 {
 	struct ima_bridge_config cfg = { .list_path = d->opts->ima_list,
-					 .poll_ms = d->opts->ima_poll_ms };
+					 .poll_ms = d->opts->ima_poll_ms,
+					 .restored = TAKE_PTR(d->history) };
 
-	if (d->opts->ima_bridge == IMA_BRIDGE_OFF)
+	if (d->opts->ima_bridge == IMA_BRIDGE_OFF) {
+		pcr_history_free(cfg.restored);
 		return 0;
+	}
 	if (d->opts->ima_bridge == IMA_BRIDGE_AUTO && !ima_bridge_wanted(d->opts->ima_list)) {
 		log_info("IMA bridge off: no IMA list, or IMA has a TPM of its own");
+		pcr_history_free(cfg.restored);
 		return 0;
 	}
 	return ima_bridge_start(&d->bridge, &cfg, d->svc, err, errlen);
@@ -256,12 +275,44 @@ static int confine(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The device: the one the previous instance kept in systemd's file descriptor store (the same
+ * /dev/tpmN: clients keep their open files), or a new one, kept there when under systemd.
+ */
+static int get_device(struct daemon *d, struct vtpm_proxy_dev *dev, bool *adopted, char *err,
+		      size_t errlen)
+{
+	char name[256], why[256];
+	int fd = listen_fds_take(VTPM_PROXY_FDNAME_PREFIX, name, sizeof(name));
+
+	*adopted = false;
+	if (fd >= 0) {
+		if (vtpm_proxy_adopt(fd, name, dev, why, sizeof(why)) == 0) {
+			*adopted = true;
+			log_info("took the TPM device /dev/tpm%u back from systemd's file descriptor "
+				 "store: its clients keep their open files", dev->tpm_num);
+			return 0;
+		}
+		log_warn("not using the file descriptor systemd kept as %s: %s; creating a new "
+			 "device", name, why);
+		close(fd);
+		notify_fdstore_remove(name);
+	}
+	if (vtpm_proxy_create(d->opts->vtpmx, dev, err, errlen) < 0)
+		return -1;
+	if (vtpm_proxy_fdname(dev, name, sizeof(name)) == 0 && notify_fdstore(dev->fd, name) == 0)
+		log_info("the TPM device's file descriptor is given to systemd's file descriptor "
+			 "store (%s): a restart of the service keeps /dev/tpm%u", name, dev->tpm_num);
+	return 0;
+}
+
 static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 {
 	struct published pub = { .d = d };
 	struct vtpm_proxy_ready ready = { .cb = publish_device, .ctx = &pub };
 	struct vtpm_proxy_dev dev;
 	char node[64];
+	bool adopted;
 	uint32_t rc;
 	int r;
 
@@ -272,7 +323,7 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	rc = service_self_test(d->svc);
 	if (rc != TPM2_RC_SUCCESS)
 		log_warn("TPM2_SelfTest answered 0x%x", rc);
-	if (vtpm_proxy_create(d->opts->vtpmx, &dev, err, errlen) < 0)
+	if (get_device(d, &dev, &adopted, err, errlen) < 0)
 		return -1;
 	if (drop_privileges(d, err, errlen) < 0) {
 		close(dev.fd);
@@ -281,8 +332,11 @@ static int run_vtpm_proxy(struct daemon *d, char *err, size_t errlen)
 	snprintf(pub.desc, sizeof(pub.desc), "/dev/tpm%u /dev/tpmrm%u", dev.tpm_num, dev.tpm_num);
 	snprintf(node, sizeof(node), "/dev/tpmrm%u", dev.tpm_num);
 	ready.path = node;
-	log_info("created TPM device %s (major/minor %u/%u); answering the kernel's start-up "
-		 "commands", pub.desc, dev.major, dev.minor);
+	if (adopted)
+		vtpm_proxy_answer_orphan(dev.fd);
+	else
+		log_info("created TPM device %s (major/minor %u/%u); answering the kernel's "
+			 "start-up commands", pub.desc, dev.major, dev.minor);
 	/* the kernel's first commands wait in the device meanwhile */
 	if (confine(d, err, errlen) < 0) {
 		close(dev.fd);
@@ -366,6 +420,7 @@ static void teardown(struct daemon *d)
 	mirror_close(d->mirror);
 	rtmr_backend_close(d->backend);
 	nvstore_close(d->store);
+	pcr_history_free(d->history);
 	if (d->stop_fd >= 0)
 		close(d->stop_fd);
 	if (d->runtime_fd >= 0)

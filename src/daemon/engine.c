@@ -286,14 +286,35 @@ static int ensure_banks(char *err, size_t errlen)
 	return 0;
 }
 
-int engine_start(struct nvstore *store, bool *manufactured, char *err, size_t errlen)
+/* Startup(STATE), or Startup(CLEAR) when there is nothing to resume (libtpms answers
+ * TPM_RC_VALUE unless the last command before this _TPM_Init was a Shutdown(STATE) and no
+ * state-saved PCR changed since). */
+static int startup(bool try_state, bool *resumed, char *err, size_t errlen)
+{
+	uint32_t rc;
+
+	*resumed = false;
+	if (try_state) {
+		rc = send_su(true, TPM2_SU_STATE);
+		if (rc == TPM2_RC_SUCCESS) {
+			*resumed = true;
+			return 0;
+		}
+		log_info("TPM2_Startup(STATE) answered 0x%x (nothing saved to resume): "
+			 "Startup(CLEAR)", rc);
+	}
+	return startup_clear(err, errlen);
+}
+
+int engine_start_resume(struct nvstore *store, bool try_state, bool *manufactured,
+			bool *resumed, char *err, size_t errlen)
 {
 	bool fresh;
 
 	engine_store = store;
 	engine_locality = 0;
 	fresh = !nvstore_exists(store, TPM_PERMANENT_ALL_NAME);
-	if (lib_init(err, errlen) < 0 || startup_clear(err, errlen) < 0)
+	if (lib_init(err, errlen) < 0 || startup(try_state && !fresh, resumed, err, errlen) < 0)
 		return -1;
 	if (fresh) {
 		if (ensure_banks(err, errlen) < 0)
@@ -303,6 +324,22 @@ int engine_start(struct nvstore *store, bool *manufactured, char *err, size_t er
 	}
 	*manufactured = fresh;
 	return 0;
+}
+
+int engine_start(struct nvstore *store, bool *manufactured, char *err, size_t errlen)
+{
+	bool resumed;
+
+	return engine_start_resume(store, false, manufactured, &resumed, err, errlen);
+}
+
+int engine_restart_clear(char *err, size_t errlen)
+{
+	engine_terminate();
+	engine_locality = 0;
+	if (lib_init(err, errlen) < 0)
+		return -1;
+	return startup_clear(err, errlen);
 }
 
 void engine_stop(void)

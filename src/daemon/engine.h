@@ -16,6 +16,12 @@ struct pcr_banks;
  * when there is none) and send TPM2_Startup(CLEAR). A newly manufactured TPM gets the sha1,
  * sha256, sha384 and sha512 PCR banks. *manufactured tells whether this start made it. */
 int engine_start(struct nvstore *store, bool *manufactured, char *err, size_t errlen);
+/* The same, trying Startup(STATE) first when try_state is set (a restart of a TPM whose state
+ * a Shutdown(STATE) saved: DESIGN.md "Restart"); *resumed tells whether it succeeded. */
+int engine_start_resume(struct nvstore *store, bool try_state, bool *manufactured,
+			bool *resumed, char *err, size_t errlen);
+/* _TPM_Init and Startup(CLEAR) again: every PCR back to its initial value, the locality 0. */
+int engine_restart_clear(char *err, size_t errlen);
 /* TPM2_Shutdown(STATE) then terminate libtpms. Safe to call when not running. */
 void engine_stop(void);
 

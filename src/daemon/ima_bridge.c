@@ -13,6 +13,7 @@
 
 #include "common/hash_alg.h"
 #include "daemon/ima_list.h"
+#include "daemon/pcr_history.h"
 #include "common/log.h"
 #include "daemon/service.h"
 #include "tpm_cmds/tpm_build.h"
@@ -29,6 +30,10 @@ struct ima_bridge {
 	size_t len, cap;
 	size_t pending;        /* bytes of the entry handed out by next_extend, not yet extended */
 	unsigned long applied;
+	/* What a restore put back into the PCRs (daemon/pcr_history.h): entries found there are
+	 * skipped at start, until the first that is not; NULL after that. */
+	struct pcr_history *restored;
+	unsigned long skipped;
 	bool stopped;          /* a malformed list or a failed extend: the bridge gave up */
 	unsigned poll_ms;
 	int stop_fd;
@@ -133,6 +138,15 @@ static int next_entry(struct ima_bridge *b, struct ima_entry *e, size_t *n)
 	return r > 0;
 }
 
+/* The entry handed out is done with: applied, or found already applied. */
+static void consume(struct ima_bridge *b)
+{
+	memmove(b->buf, b->buf + b->pending, b->len - b->pending);
+	b->len -= b->pending;
+	b->pending = 0;
+	b->applied++;
+}
+
 /* ---- the service's hook ---- */
 
 static bool hook_before_command(void *ctx, uint32_t cc)
@@ -141,10 +155,9 @@ static bool hook_before_command(void *ctx, uint32_t cc)
 	return ima_bridge_needs_catch_up(cc);
 }
 
-static int hook_next_extend(void *ctx, const struct pcr_banks *banks, uint32_t *pcr,
-			    TPML_DIGEST_VALUES *d)
+static int next_to_extend(struct ima_bridge *b, const struct pcr_banks *banks, uint32_t *pcr,
+			  TPML_DIGEST_VALUES *d)
 {
-	struct ima_bridge *b = ctx;
 	struct ima_entry e;
 	int r;
 
@@ -170,6 +183,55 @@ static int hook_next_extend(void *ctx, const struct pcr_banks *banks, uint32_t *
 	return 1;
 }
 
+/* Stop looking for entries in the restored PCRs: from here on every entry is applied. */
+static void resume_done(struct ima_bridge *b, const char *why)
+{
+	if (!b->restored)
+		return;
+	pcr_history_free(b->restored);
+	b->restored = NULL;
+	log_info("IMA bridge: %lu entries were already in their PCRs (restored from the event "
+		 "logs); %s", b->skipped, why);
+}
+
+/* Whether the entry's extend (digests d of its PCR's banks) is one the restore put back. */
+static bool already_applied(struct ima_bridge *b, uint32_t pcr, const struct pcr_banks *banks,
+			    const TPML_DIGEST_VALUES *d)
+{
+	struct evlog_digest x[TPM2_NUM_PCR_BANKS];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < d->count && n < TPM2_NUM_PCR_BANKS; i++) {
+		const struct hash_alg *alg = hash_alg_by_tpm(d->digests[i].hashAlg);
+
+		if (!alg || !pcr_banks_has_pcr(banks, alg->tpm_alg, pcr))
+			continue;
+		x[n].alg = alg;
+		memcpy(x[n++].d, &d->digests[i].digest, alg->size);
+	}
+	return n && pcr_history_take(b->restored, pcr, x, n);
+}
+
+/* The next entry to extend, past those a restore already put back into their PCRs. */
+static int hook_next_extend(void *ctx, const struct pcr_banks *banks, uint32_t *pcr,
+			    TPML_DIGEST_VALUES *d)
+{
+	struct ima_bridge *b = ctx;
+	int r;
+
+	for (;;) {
+		r = next_to_extend(b, banks, pcr, d);
+		if (r <= 0 || !b->restored)
+			return r;
+		if (!already_applied(b, *pcr, banks, d)) {
+			resume_done(b, "applying the list from the first entry that was not");
+			return r;
+		}
+		consume(b);
+		b->skipped++;
+	}
+}
+
 static void hook_extended(void *ctx, uint32_t rc)
 {
 	struct ima_bridge *b = ctx;
@@ -180,10 +242,7 @@ static void hook_extended(void *ctx, uint32_t rc)
 		give_up(b, err);
 		return;
 	}
-	memmove(b->buf, b->buf + b->pending, b->len - b->pending);
-	b->len -= b->pending;
-	b->pending = 0;
-	b->applied++;
+	consume(b);
 }
 
 /* Startup(CLEAR): the PCRs are back at their initial values: the whole list again. */
@@ -193,6 +252,7 @@ static void hook_pcrs_reset(void *ctx)
 
 	if (b->stopped)
 		return;
+	resume_done(b, "the PCRs were reset since");
 	if (lseek(b->fd, 0, SEEK_SET) < 0) {
 		give_up(b, "cannot rewind the list");
 		return;
@@ -230,8 +290,11 @@ int ima_bridge_start(struct ima_bridge **out, const struct ima_bridge_config *cf
 {
 	struct ima_bridge *b = calloc(1, sizeof(*b));
 
-	if (!b)
-		return -1;
+	if (!b) {
+		pcr_history_free(cfg->restored);
+		return set_error(err, errlen, "out of memory");
+	}
+	b->restored = cfg->restored;
 	b->svc = svc;
 	b->stop_fd = -1;
 	b->poll_ms = cfg->poll_ms ? cfg->poll_ms : 1000;
@@ -246,6 +309,7 @@ int ima_bridge_start(struct ima_bridge **out, const struct ima_bridge_config *cf
 	b->stop_fd = eventfd(0, EFD_CLOEXEC);
 	service_set_hook(svc, &bridge_hook, b);
 	service_run_hook(svc);
+	resume_done(b, "the list has no more entries yet");
 	log_info("IMA bridge: following %s (%lu entries applied)", b->path, b->applied);
 	if (b->stop_fd < 0 || pthread_create(&b->thread, NULL, follow, b) != 0) {
 		set_error(err, errlen, "IMA bridge: cannot start its thread");
@@ -276,5 +340,6 @@ void ima_bridge_stop(struct ima_bridge *b)
 		close(b->fd);
 	free(b->buf);
 	free(b->path);
+	pcr_history_free(b->restored);
 	free(b);
 }

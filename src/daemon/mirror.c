@@ -17,31 +17,27 @@
 #include "common/log.h"
 #include "rtmr_map/rtmr_backend.h"
 #include "common/util.h"
-
-struct mirror_log {
-	bool used;
-	int fd;
-	char *path;
-	const struct hash_alg *alg;
-	uint8_t expected[HASH_MAX_SIZE]; /* the register value this log implies */
-};
-
-struct mirror {
-	struct rtmr_map map;
-	struct rtmr_backend *backend;
-	struct mirror_log logs[RTMR_MAX];
-	struct mirror_stats stats;
-	long crash_after; /* test hook: SIGKILL after this many appends, before the extend */
-	long served_appends; /* appends for client commands (counted for the test hook) */
-	bool serving;
-	bool failed;         /* a record could not be mirrored: write nothing more */
-	bool identity_set;
-	uint8_t ek[32], ak[32]; /* sha256 of the EK's and the AK's TPMT_PUBLIC */
-};
+#include "daemon/mirror_priv.h"
 
 static void hex_of(const uint8_t *v, size_t n, char *out)
 {
 	hex_encode(v, n, out);
+}
+
+/* The test hooks: SIGKILL between a log append and its RTMR extend, after the Nth append for
+ * a client (VTPM_RTMR_TEST_CRASH_AFTER_APPEND) or of the start (..._CRASH_AT_START). */
+static void test_crash(struct mirror *m)
+{
+	const char *which = NULL;
+
+	if (m->serving && m->crash_after > 0 && ++m->served_appends >= m->crash_after)
+		which = "VTPM_RTMR_TEST_CRASH_AFTER_APPEND";
+	if (!m->serving && m->crash_at_start > 0 && ++m->start_appends >= m->crash_at_start)
+		which = "VTPM_RTMR_TEST_CRASH_AT_START";
+	if (!which)
+		return;
+	log_warn("test hook %s: killing the daemon between log append and RTMR extend", which);
+	raise(SIGKILL);
 }
 
 /* Append a record and extend the register with its digest; keep `expected` in step. */
@@ -64,11 +60,7 @@ static int log_and_extend(struct mirror *m, unsigned idx, const char *line, size
 	if (r < 0)
 		return set_error(why, whylen, "cannot append to %s: %s", l->path, strerror(-r));
 	m->stats.records++;
-	if (m->serving && m->crash_after > 0 && ++m->served_appends >= m->crash_after) {
-		log_warn("test hook VTPM_RTMR_TEST_CRASH_AFTER_APPEND: killing the daemon between "
-			 "log append and RTMR extend");
-		raise(SIGKILL);
-	}
+	test_crash(m);
 	r = rtmr_backend_extend_known(m->backend, idx, digest, l->expected, next);
 	if (r < 0)
 		return set_error(why, whylen,
@@ -102,7 +94,7 @@ static int check_sync(struct mirror *m, unsigned idx, char *why, size_t whylen)
 	return log_and_extend(m, idx, line, (size_t)len, why, whylen);
 }
 
-static int write_record(struct mirror *m, unsigned idx, const char *line, size_t len, char *why,
+int mirror_write_record(struct mirror *m, unsigned idx, const char *line, size_t len, char *why,
 			size_t whylen)
 {
 	if (check_sync(m, idx, why, whylen) < 0)
@@ -122,6 +114,7 @@ static int start_new_log(struct mirror *m, unsigned idx, char *err, size_t errle
 	if (len < 0)
 		return set_error(err, errlen, "cannot format the INIT record for RTMR%u", idx);
 	log_info("starting event log %s", l->path);
+	l->found = MIRROR_LOG_NEW;
 	return log_and_extend(m, idx, line, (size_t)len, err, errlen);
 }
 
@@ -131,13 +124,12 @@ static int reconcile(struct mirror *m, unsigned idx, const struct evlog_replay *
 {
 	struct mirror_log *l = &m->logs[idx];
 	char have[2 * HASH_MAX_SIZE + 1], want[2 * HASH_MAX_SIZE + 1];
-	uint8_t cur[HASH_MAX_SIZE];
-	int r = rtmr_backend_read(m->backend, idx, cur);
+	const uint8_t *cur = l->found_value;
+	int r;
 
-	if (r < 0)
-		return set_error(err, errlen, "reading RTMR%u failed: %s", idx, strerror(-r));
 	memcpy(l->expected, rp->rtmr, l->alg->size);
 	if (memcmp(cur, rp->rtmr, l->alg->size) == 0) {
+		l->found = MIRROR_LOG_CONTINUED;
 		log_info("continuing event log %s (%zu records)", l->path, rp->records);
 		return 0;
 	}
@@ -147,10 +139,12 @@ static int reconcile(struct mirror *m, unsigned idx, const struct evlog_replay *
 			return set_error(err, errlen, "rolling forward RTMR%u failed: %s", idx,
 				         strerror(-r));
 		m->stats.roll_forwards++;
+		l->found = MIRROR_LOG_ROLLED;
 		log_warn("RTMR%u lacked the last record of %s (interrupted extend): rolled forward",
 			 idx, l->path);
 		return 0;
 	}
+	l->found = MIRROR_LOG_SYNCED;
 	hex_of(cur, l->alg->size, have);
 	hex_of(rp->rtmr, l->alg->size, want);
 	log_warn("RTMR%u holds %s but %s replays to %s: writing a SYNC record", idx, have,
@@ -158,17 +152,121 @@ static int reconcile(struct mirror *m, unsigned idx, const struct evlog_replay *
 	return check_sync(m, idx, err, errlen);
 }
 
+/* What a restart needs to know of the log (daemon/restart.h): where the last `vtpm startup
+ * clear` ends, whether it came right after INIT, its map and the markers after its group, and
+ * whether the last record resets a PCR. */
+struct open_scan {
+	const char *text;
+	struct mirror_log *l;
+	unsigned phase; /* 1: in the last startup clear's group; 2: the records right after it */
+	uint8_t after_group[HASH_MAX_SIZE]; /* the register after that group's vtpm ak */
+};
+
+/* An extend whose every digest is the "restart, not restored" marker (eventlog.h). */
+static bool is_marker(const struct open_scan *sc, const struct evlog_record *rec)
+{
+	uint8_t want[HASH_MAX_SIZE];
+
+	if (rec->kind != EVLOG_EXTEND || !rec->ndigests)
+		return false;
+	for (size_t i = 0; i < rec->ndigests; i++) {
+		const struct hash_alg *alg = rec->digests[i].alg;
+
+		if (evlog_marker_digest(alg, sc->after_group, sc->l->alg->size, want) < 0 ||
+		    memcmp(want, rec->digests[i].d, alg->size) != 0)
+			return false;
+	}
+	return true;
+}
+
+static void scan_group(struct open_scan *sc, const struct evlog_entry *e)
+{
+	struct mirror_log *l = sc->l;
+	const struct evlog_record *rec = e->rec;
+
+	if (rec->kind == EVLOG_STARTUP_CLEAR) {
+		l->after_startup = (off_t)(e->line - sc->text) + (off_t)e->len + 1;
+		l->startup_after_init = e->recnum == 2;
+		l->startup_map = 0;
+		l->markers = 0;
+		sc->phase = 1;
+	} else if (sc->phase == 1 && rec->kind == EVLOG_MAP) {
+		l->startup_map = rec->pcr_mask;
+	} else if (sc->phase == 1 && rec->kind == EVLOG_AK) {
+		memcpy(sc->after_group, e->rtmr_after, l->alg->size);
+		sc->phase = 2;
+	} else if (sc->phase == 2 && is_marker(sc, rec)) {
+		l->markers |= 1u << rec->pcr;
+	} else if (rec->kind != EVLOG_SYNC && (sc->phase == 2 || rec->kind == EVLOG_RESTART)) {
+		sc->phase = 0;
+	}
+}
+
+static int scan_record(void *ctx, const struct evlog_entry *e)
+{
+	struct open_scan *sc = ctx;
+	enum evlog_kind k = e->rec->kind;
+
+	if (k == EVLOG_INIT)
+		memcpy(sc->l->init_value, e->rec->value, sc->l->alg->size);
+	scan_group(sc, e);
+	sc->l->rolled_reset = k == EVLOG_STARTUP_CLEAR || k == EVLOG_RESET;
+	return 0;
+}
+
 static int replay_existing(struct mirror *m, unsigned idx, const char *text, size_t len,
 			   char *err, size_t errlen)
 {
-	struct evlog_replay rp;
+	struct mirror_log *l = &m->logs[idx];
+	struct open_scan sc = { .text = text, .l = l };
 
-	evlog_replay_init(&rp, m->logs[idx].alg);
-	if (evlog_replay_text(&rp, text, len, m->logs[idx].path, NULL, NULL, err, errlen) < 0)
+	l->replay = malloc(sizeof(*l->replay));
+	if (!l->replay)
+		return set_error(err, errlen, "out of memory");
+	evlog_replay_init(l->replay, l->alg);
+	l->end = (off_t)len;
+	if (evlog_replay_text(l->replay, text, len, l->path, scan_record, &sc, err, errlen) < 0)
 		return -1;
-	if (!rp.started)
+	if (!l->replay->started)
 		return start_new_log(m, idx, err, errlen);
-	return reconcile(m, idx, &rp, err, errlen);
+	if (reconcile(m, idx, l->replay, err, errlen) < 0)
+		return -1;
+	if (l->found != MIRROR_LOG_ROLLED)
+		l->rolled_reset = false;
+	return 0;
+}
+
+/*
+ * A log that does not replay (a record altered into something unparseable) restores nothing
+ * and must not keep the daemon from starting: it is kept as rtmr<N>.log.unreadable[.K] and a
+ * new log begins, whose INIT names the register as found (DESIGN.md "Restart").
+ */
+static int set_aside(struct mirror *m, unsigned idx, int dfd, const char *name, const char *why,
+		     char *err, size_t errlen)
+{
+	struct mirror_log *l = &m->logs[idx];
+	char aside[RUNTIME_NAME_MAX + 32];
+
+	for (unsigned k = 0; k < 100; k++) {
+		if (k == 0)
+			snprintf(aside, sizeof(aside), "%s.unreadable", name);
+		else
+			snprintf(aside, sizeof(aside), "%s.unreadable.%u", name, k);
+		if (renameat2(dfd, name, dfd, aside, RENAME_NOREPLACE) == 0)
+			break;
+		if (errno != EEXIST || k == 99)
+			return set_error(err, errlen, "%s; cannot set it aside: %s", why,
+					 strerror(errno));
+	}
+	log_warn("%s: kept as %s, starting a new log", why, aside);
+	close(l->fd);
+	free(l->replay);
+	l->replay = NULL;
+	l->fd = safe_openat(dfd, name, O_RDWR | O_APPEND | O_CREAT | O_EXCL, 0644);
+	if (l->fd < 0)
+		return set_error(err, errlen, "cannot create event log %s: %s", l->path,
+				 safe_fs_strerror(l->fd));
+	return start_new_log(m, idx, err, errlen);
 }
 
 /* A record cut short by a failed append was never extended nor acknowledged: drop it. */
@@ -191,7 +289,7 @@ static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, int
 {
 	struct mirror_log *l = &m->logs[idx];
 	_cleanup_free_ char *text = NULL;
-	char name[RUNTIME_NAME_MAX];
+	char name[RUNTIME_NAME_MAX], why[EVLOG_MAX_LINE];
 	size_t len = 0;
 	int r;
 
@@ -208,6 +306,9 @@ static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, int
 		return set_error(err, errlen, "cannot open event log %s: %s", l->path,
 				 safe_fs_strerror(l->fd));
 	l->used = true;
+	r = rtmr_backend_read(m->backend, idx, l->found_value);
+	if (r < 0)
+		return set_error(err, errlen, "reading RTMR%u failed: %s", idx, strerror(-r));
 	r = read_fd_all(l->fd, &text, &len, 256u << 20);
 	if (r < 0)
 		return set_error(err, errlen, "cannot read event log %s: %s", l->path,
@@ -216,13 +317,17 @@ static int open_log(struct mirror *m, unsigned idx, const char *runtime_dir, int
 		return -1;
 	if (len == 0)
 		return start_new_log(m, idx, err, errlen);
-	return replay_existing(m, idx, text, len, err, errlen);
+	if (replay_existing(m, idx, text, len, why, sizeof(why)) < 0)
+		return set_aside(m, idx, dfd, name, why, err, errlen);
+	l->text = TAKE_PTR(text);
+	return 0;
 }
 
 int mirror_open(struct mirror **out, const struct rtmr_map *map, struct rtmr_backend *backend,
 		const char *runtime_dir, char *err, size_t errlen)
 {
 	const char *crash = getenv("VTPM_RTMR_TEST_CRASH_AFTER_APPEND");
+	const char *crash_start = getenv("VTPM_RTMR_TEST_CRASH_AT_START");
 	_cleanup_close_ int dfd = -1;
 	struct mirror *m;
 
@@ -236,6 +341,7 @@ int mirror_open(struct mirror **out, const struct rtmr_map *map, struct rtmr_bac
 	m->map = *map;
 	m->backend = backend;
 	m->crash_after = crash ? atol(crash) : 0;
+	m->crash_at_start = crash_start ? atol(crash_start) : 0;
 	for (unsigned i = 0; i < RTMR_MAX; i++)
 		m->logs[i].fd = -1;
 	for (unsigned i = 0; i < RTMR_MAX; i++) {
@@ -256,6 +362,8 @@ void mirror_close(struct mirror *m)
 		if (m->logs[i].fd >= 0)
 			close(m->logs[i].fd);
 		free(m->logs[i].path);
+		free(m->logs[i].replay);
+		free(m->logs[i].text);
 	}
 	free(m);
 }
@@ -284,7 +392,7 @@ void mirror_set_identity(struct mirror *m, const uint8_t ek_sha256[32],
 	m->identity_set = true;
 }
 
-static uint32_t pcrs_of(const struct mirror *m, unsigned idx)
+uint32_t mirror_pcrs_of(const struct mirror *m, unsigned idx)
 {
 	uint32_t mask = 0;
 
@@ -294,20 +402,22 @@ static uint32_t pcrs_of(const struct mirror *m, unsigned idx)
 	return mask;
 }
 
-/* The group of a new instance in one log: startup clear, map, ek, ak (DESIGN.md). */
-static int write_group(struct mirror *m, unsigned idx, char *why, size_t whylen)
+/* The group in one log: first (startup clear or restart), map, ek, ak (DESIGN.md). */
+int mirror_write_group(struct mirror *m, unsigned idx, const char *first, char *why,
+		       size_t whylen)
 {
-	char line[4][128];
-	int len[4];
+	char line[3][128];
+	int len[3];
 
-	len[0] = evlog_fmt_startup_clear(line[0], sizeof(line[0]));
-	len[1] = evlog_fmt_map(line[1], sizeof(line[1]), pcrs_of(m, idx));
-	len[2] = evlog_fmt_ek(line[2], sizeof(line[2]), m->ek);
-	len[3] = evlog_fmt_ak(line[3], sizeof(line[3]), m->ak);
+	if (mirror_write_record(m, idx, first, strlen(first), why, whylen) < 0)
+		return -1;
+	len[0] = evlog_fmt_map(line[0], sizeof(line[0]), mirror_pcrs_of(m, idx));
+	len[1] = evlog_fmt_ek(line[1], sizeof(line[1]), m->ek);
+	len[2] = evlog_fmt_ak(line[2], sizeof(line[2]), m->ak);
 	for (unsigned i = 0; i < ARRAY_SIZE(len); i++) {
 		if (len[i] < 0)
-			return set_error(why, whylen, "cannot format the records of a new instance");
-		if (write_record(m, idx, line[i], (size_t)len[i], why, whylen) < 0)
+			return set_error(why, whylen, "cannot format the records of a group");
+		if (mirror_write_record(m, idx, line[i], (size_t)len[i], why, whylen) < 0)
 			return -1;
 	}
 	return 0;
@@ -315,12 +425,16 @@ static int write_group(struct mirror *m, unsigned idx, char *why, size_t whylen)
 
 int mirror_new_instance(struct mirror *m, char *err, size_t errlen)
 {
+	char first[32];
+
 	if (!m)
 		return 0;
 	if (!m->identity_set)
 		return set_error(err, errlen, "the EK and AK to record are not known yet");
+	if (evlog_fmt_startup_clear(first, sizeof(first)) < 0)
+		return set_error(err, errlen, "cannot format a startup record");
 	for (unsigned i = 0; i < RTMR_MAX; i++)
-		if (m->logs[i].used && write_group(m, i, err, errlen) < 0)
+		if (m->logs[i].used && mirror_write_group(m, i, first, err, errlen) < 0)
 			return -1;
 	return 0;
 }
@@ -366,7 +480,7 @@ static int write_extend(struct mirror *m, unsigned idx, const struct pcr_change 
 			len = evlog_fmt_extend(line, sizeof(line), chg->pcr, d, n);
 			if (len < 0)
 				return set_error(why, whylen, "cannot format an extend record");
-			if (write_record(m, idx, line, (size_t)len, why, whylen) < 0)
+			if (mirror_write_record(m, idx, line, (size_t)len, why, whylen) < 0)
 				return -1;
 			n = 0;
 		}
@@ -398,7 +512,7 @@ static int startup_state(struct mirror *m, char *why, size_t whylen)
 		len = evlog_fmt_reset(line, sizeof(line), pcr);
 		if (len < 0)
 			return set_error(why, whylen, "cannot format a reset record");
-		if (write_record(m, (unsigned)idx, line, (size_t)len, why, whylen) < 0)
+		if (mirror_write_record(m, (unsigned)idx, line, (size_t)len, why, whylen) < 0)
 			return -1;
 	}
 	return 0;
@@ -437,7 +551,7 @@ int mirror_commit(struct mirror *m, struct mirror_op *op, const uint8_t *rsp, si
 		len = evlog_fmt_reset(line, sizeof(line), op->chg.pcr);
 		if (len < 0)
 			return set_error(why, whylen, "cannot format a reset record");
-		return write_record(m, (unsigned)idx, line, (size_t)len, why, whylen);
+		return mirror_write_record(m, (unsigned)idx, line, (size_t)len, why, whylen);
 	}
 	return write_extend(m, (unsigned)idx, &op->chg, banks, why, whylen);
 }

@@ -21,6 +21,7 @@ enum opt_id {
 	OPT_MAP,
 	OPT_RTMR_BACKEND,
 	OPT_RTMR_DIR,
+	OPT_CCEL,
 	OPT_VTPMX,
 	OPT_EK_TYPE,
 	OPT_QUOTE_PROVIDER,
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
 	{ "map", required_argument, NULL, OPT_MAP },
 	{ "rtmr-backend", required_argument, NULL, OPT_RTMR_BACKEND },
 	{ "rtmr-dir", required_argument, NULL, OPT_RTMR_DIR },
+	{ "ccel", required_argument, NULL, OPT_CCEL },
 	{ "vtpmx", required_argument, NULL, OPT_VTPMX },
 	{ "ek-type", required_argument, NULL, OPT_EK_TYPE },
 	{ "quote-provider", required_argument, NULL, OPT_QUOTE_PROVIDER },
@@ -114,6 +116,7 @@ void options_free(struct daemon_options *o)
 	free(o->config);
 	free(o->map);
 	free(o->rtmr_dir);
+	free(o->ccel);
 	free(o->vtpmx);
 	free(o->runas);
 	free(o->ima_list);
@@ -235,6 +238,8 @@ static int apply(struct daemon_options *o, int id, const char *val, char *err, s
 		return set_path(&o->map, val, "map", err, errlen);
 	case OPT_RTMR_DIR:
 		return set_path(&o->rtmr_dir, val, "rtmr-dir", err, errlen);
+	case OPT_CCEL:
+		return set_path(&o->ccel, val, "ccel", err, errlen);
 	case OPT_VTPMX:
 		return set_path(&o->vtpmx, val, "vtpmx", err, errlen);
 	case OPT_RUNAS:
@@ -392,6 +397,9 @@ void options_usage(FILE *f)
 	      "                        registers, no security) only when named\n"
 	      "  --rtmr-dir DIR        tdx-sysfs directory (default\n"
 	      "                        /sys/class/misc/tdx_guest/measurements)\n"
+	      "  --ccel FILE           the firmware's CC event log, whose final values are the\n"
+	      "                        registers' boot values (default: the ACPI CCEL table's\n"
+	      "                        log for tdx-sysfs and tdx-ioctl; zero for sim)\n"
 	      "\n"
 	      "Attestation:\n"
 	      "  --ek-type rsa2048|ecc-p256|ecc-p384\n"

@@ -31,6 +31,7 @@ struct daemon_options {
 	char *map;         /* NULL: the built-in map */
 	enum rtmr_backend_kind rtmr_backend;
 	char *rtmr_dir;
+	char *ccel;        /* NULL: BOOT_CCEL_ACPI for hardware backends (daemon/boot_values.h) */
 	char *vtpmx;       /* the vtpm_proxy control device */
 	enum ek_type ek_type;
 	enum ima_bridge_mode ima_bridge;

@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "daemon/engine.h"
 #include "daemon/mirror.h"
+#include "daemon/restart.h"
 #include "daemon/service_priv.h"
 #include "daemon/tpm_setup.h"
 #include "tpm_cmds/tpm_build.h"
@@ -42,6 +43,7 @@ int service_start(struct service *s, const struct tpm_setup_config *cfg, char *e
 	int r;
 
 	pthread_mutex_lock(&s->lock);
+	s->store = cfg->store;
 	r = tpm_setup_start(cfg, &s->banks, err, errlen);
 	/* a start that failed half-way still shuts libtpms down at service_stop */
 	s->started = true;
@@ -160,6 +162,9 @@ static int reread_banks_locked(struct service *s, const uint8_t *cmd, size_t len
 				 is, was);
 	log_info("PCR banks from this Startup(CLEAR) on: %s (were %s)", is, was);
 	s->banks = now;
+	if (restart_keep_banks(s->store, &now) < 0)
+		log_warn("cannot keep the new PCR banks in the state directory: a restart will not "
+			 "restore the PCRs");
 	return 0;
 }
 

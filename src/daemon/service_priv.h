@@ -14,6 +14,7 @@ struct service {
 	char fail_reason[512];
 	bool started;            /* service_start succeeded and service_stop did not run yet */
 	struct mirror *mirror;   /* NULL: nothing is mirrored */
+	struct nvstore *store;   /* the TPM's state (the banks are kept there: daemon/restart.h) */
 	struct pcr_banks banks;  /* the TPM's active PCR banks, read at every Startup */
 	/* A Startup(STATE) now would restore PCRs a replay of the logs gives: a Shutdown(STATE)
 	 * succeeded since the last Startup, and since then no mirrored PCR that Startup(STATE)

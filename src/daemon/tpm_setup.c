@@ -13,6 +13,7 @@
 #include "daemon/engine.h"
 #include "daemon/mirror.h"
 #include "daemon/nvstore.h"
+#include "daemon/restart.h"
 
 /* <runtime-dir>/ek.tpmt or ak.tpmt: the key's public area, or no file while it is unknown. */
 static int publish_key(const char *runtime_dir, int dfd, const char *name,
@@ -44,14 +45,13 @@ static int publish_key(const char *runtime_dir, int dfd, const char *name,
  * with. What the start-up wrote (a new TPM's seeds, the keys) is on disk before the runtime
  * directory and the logs name the keys.
  */
-static int setup_identity(const struct tpm_setup_config *cfg, bool manufactured, char *err,
-			  size_t errlen)
+static int setup_identity(const struct tpm_setup_config *cfg, bool manufactured,
+			  struct identity *id, char *err, size_t errlen)
 {
 	_cleanup_close_ int dfd = -1;
-	struct identity id;
 	int r;
 
-	if (identity_establish(cfg->store, cfg->ek_type, manufactured, &id, err, errlen) < 0)
+	if (identity_establish(cfg->store, cfg->ek_type, manufactured, id, err, errlen) < 0)
 		return -1;
 	r = nvstore_flush(cfg->store);
 	if (r < 0)
@@ -60,25 +60,29 @@ static int setup_identity(const struct tpm_setup_config *cfg, bool manufactured,
 	dfd = safe_dir_open(cfg->runtime_dir, "runtime directory", SAFE_DIR_KEEP, 0, err, errlen);
 	if (dfd < 0)
 		return -1;
-	if (publish_key(cfg->runtime_dir, dfd, RUNTIME_EK_PUBLIC, &id.ek, err, errlen) < 0 ||
-	    publish_key(cfg->runtime_dir, dfd, RUNTIME_AK_PUBLIC, &id.ak, err, errlen) < 0)
+	if (publish_key(cfg->runtime_dir, dfd, RUNTIME_EK_PUBLIC, &id->ek, err, errlen) < 0 ||
+	    publish_key(cfg->runtime_dir, dfd, RUNTIME_AK_PUBLIC, &id->ak, err, errlen) < 0)
 		return -1;
-	mirror_set_identity(cfg->mirror, id.ek.sha256, id.ak.sha256);
+	mirror_set_identity(cfg->mirror, id->ek.sha256, id->ak.sha256);
 	return 0;
 }
 
 int tpm_setup_start(const struct tpm_setup_config *cfg, struct pcr_banks *banks, char *err,
 		    size_t errlen)
 {
-	bool manufactured;
+	struct restart_plan plan;
+	struct identity id;
+	bool manufactured, resumed;
 
-	if (engine_start(cfg->store, &manufactured, err, errlen) < 0)
+	restart_plan(cfg, &plan);
+	if (engine_start_resume(cfg->store, plan.try_state, &manufactured, &resumed, err,
+				errlen) < 0)
 		return -1;
 	if (engine_active_banks(banks) < 0)
 		return set_error(err, errlen, "cannot read the TPM's PCR banks");
 	log_info("TPM 2.0 started (state %s%s)", nvstore_dir(cfg->store),
 		 cfg->ephemeral_state ? ", ephemeral" : "");
-	if (setup_identity(cfg, manufactured, err, errlen) < 0)
+	if (setup_identity(cfg, manufactured, &id, err, errlen) < 0)
 		return -1;
-	return mirror_new_instance(cfg->mirror, err, errlen);
+	return restart_finish(cfg, &plan, &id, resumed, banks, err, errlen);
 }

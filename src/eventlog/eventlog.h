@@ -126,8 +126,20 @@ struct evlog_replay {
 	struct evlog_group group;  /* the last complete group */
 	struct evlog_group open;   /* the group being read */
 	unsigned group_step;       /* 0: none open; 1, 2, 3: map, ek, ak next */
+	bool open_restart;         /* the open group follows a `vtpm restart` */
 	size_t group_error;        /* the first record that breaks the rule; 0: none */
 	const char *group_error_what;
+	/*
+	 * `vtpm restart` continues the TPM instance of the group before it (DESIGN.md
+	 * "Restart"): its group must repeat that one (same map, EK and AK), and there must be one.
+	 * The first restart record whose group does not; 0: none. Not a replay error either.
+	 */
+	size_t restart_error;
+	const char *restart_error_what;
+	size_t group_error_last;   /* the last record that broke the group rule; 0: none */
+	size_t restart_error_last; /* the last restart record that broke its rule; 0: none */
+	size_t last_startup;       /* the last `vtpm startup clear` record; 0: none */
+	size_t last_sync;          /* the last SYNC record; 0: none */
 	/* banks[i] is for hash_alg_all()[i] (TPM_ALG_ID order); used once an extend names it. */
 	struct evlog_pcr_bank banks[EVLOG_BANKS];
 	/*
@@ -147,6 +159,16 @@ void evlog_replay_init(struct evlog_replay *r, const struct hash_alg *rtmr_alg);
  */
 int evlog_replay_line(struct evlog_replay *r, const char *line, size_t len,
 		      struct evlog_record *rec, char *err, size_t errlen);
+
+/*
+ * The "restart, not restored" marker (DESIGN.md "Restart"): a restart that cannot restore the
+ * PCRs extends every mapped PCR, right after the group of its `vtpm startup clear`, with
+ * H_alg(EVLOG_MARKER_TEXT || R) in each bank alg, R the raw value of the PCR's RTMR after that
+ * group's `vtpm ak` record. 0 or -1.
+ */
+#define EVLOG_MARKER_TEXT "vtpm-rtmr restart, not restored"
+int evlog_marker_digest(const struct hash_alg *alg, const uint8_t *rtmr, size_t rtmr_len,
+			uint8_t *out);
 
 /* The bank of alg if a record used it, else NULL. */
 const struct evlog_pcr_bank *evlog_replay_bank(const struct evlog_replay *r,

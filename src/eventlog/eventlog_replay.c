@@ -122,8 +122,34 @@ static int check_order(const struct evlog_replay *r, const struct evlog_record *
 	return 0;
 }
 
+static bool same_digest(const struct evlog_digest *a, const struct evlog_digest *b)
+{
+	return a->alg == b->alg && a->alg && memcmp(a->d, b->d, a->alg->size) == 0;
+}
+
+/* A complete group after `vtpm restart`: the one before it, repeated. */
+static void check_restart(struct evlog_replay *r)
+{
+	const struct evlog_group *was = &r->group, *now = &r->open;
+	const char *what = NULL;
+
+	if (!was->record)
+		what = "a vtpm restart with no vtpm startup clear group before it";
+	else if (was->map != now->map)
+		what = "a vtpm restart whose vtpm map differs from the group before it";
+	else if (!same_digest(&was->ek, &now->ek) || !same_digest(&was->ak, &now->ak))
+		what = "a vtpm restart whose EK or AK differs from the group before it";
+	if (what)
+		r->restart_error_last = now->record;
+	if (what && !r->restart_error) {
+		r->restart_error = now->record;
+		r->restart_error_what = what;
+	}
+}
+
 static void group_broken(struct evlog_replay *r, const char *what)
 {
+	r->group_error_last = r->records;
 	if (!r->group_error) {
 		r->group_error = r->records;
 		r->group_error_what = what;
@@ -142,7 +168,10 @@ static void track_group(struct evlog_replay *r, const struct evlog_record *rec)
 		if (r->group_step)
 			group_broken(r, "a group not finished before the next startup or restart");
 		r->open = (struct evlog_group){ .record = r->records };
+		r->open_restart = rec->kind == EVLOG_RESTART;
 		r->group_step = 1;
+		if (rec->kind == EVLOG_STARTUP_CLEAR)
+			r->last_startup = r->records;
 		return;
 	case EVLOG_MAP:
 	case EVLOG_EK:
@@ -159,11 +188,14 @@ static void track_group(struct evlog_replay *r, const struct evlog_record *rec)
 		else
 			r->open.ak = rec->digests[0];
 		if (++r->group_step == ARRAY_SIZE(next)) {
+			if (r->open_restart)
+				check_restart(r);
 			r->group = r->open;
 			r->group_step = 0;
 		}
 		return;
 	case EVLOG_SYNC:
+		r->last_sync = r->records;
 		return;
 	default:
 		if (r->group_step)
@@ -188,6 +220,19 @@ static void commit(struct evlog_replay *r, const struct evlog_record *rec, const
 	if (rec->kind == EVLOG_EXTEND || rec->kind == EVLOG_RESET)
 		r->pcrs_named |= 1u << rec->pcr;
 	track_group(r, rec);
+}
+
+int evlog_marker_digest(const struct hash_alg *alg, const uint8_t *rtmr, size_t rtmr_len,
+			uint8_t *out)
+{
+	uint8_t msg[sizeof(EVLOG_MARKER_TEXT) - 1 + HASH_MAX_SIZE];
+	size_t n = sizeof(EVLOG_MARKER_TEXT) - 1;
+
+	if (rtmr_len > HASH_MAX_SIZE)
+		return -1;
+	memcpy(msg, EVLOG_MARKER_TEXT, n);
+	memcpy(msg + n, rtmr, rtmr_len);
+	return hash_digest(alg, msg, n + rtmr_len, out);
 }
 
 int evlog_replay_line(struct evlog_replay *r, const char *line, size_t len,

@@ -99,7 +99,7 @@ int rtmr_backend_open(const struct rtmr_backend_config *cfg, struct rtmr_backend
 	case RTMR_BACKEND_TDX_IOCTL:
 		return rtmr_tdx_ioctl_open(dev, out, err, errlen);
 	case RTMR_BACKEND_SIM:
-		return rtmr_sim_open(run, out, err, errlen);
+		return rtmr_sim_open(run, cfg->read_only, out, err, errlen);
 	}
 	set_error(err, errlen, "unknown RTMR backend kind %d", (int)cfg->kind);
 	return -EINVAL;

@@ -30,6 +30,7 @@ struct rtmr_backend_config {
 	const char *runtime_dir;   /* sim registers live in <runtime_dir>/sim/;
 				    * NULL = RUNTIME_DIR_DEFAULT */
 	const char *tdx_guest_dev; /* tdx-ioctl device; NULL = RTMR_DEFAULT_TDX_GUEST_DEV */
+	bool read_only;            /* sim: only read what exists (a tool), never make or take */
 };
 
 struct rtmr_backend;

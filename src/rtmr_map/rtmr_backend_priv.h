@@ -50,7 +50,8 @@ static inline void rtmr_backend_closep(struct rtmr_backend **b)
 int rtmr_tdx_sysfs_open(const char *dir, struct rtmr_backend **out, char *err, size_t errlen);
 
 /* rtmr_sim.c */
-int rtmr_sim_open(const char *runtime_dir, struct rtmr_backend **out, char *err, size_t errlen);
+int rtmr_sim_open(const char *runtime_dir, bool read_only, struct rtmr_backend **out, char *err,
+		  size_t errlen);
 
 /* rtmr_tdx_ioctl.c: the downstream /dev/tdx_guest ABI (layouts as in <linux/tdx-guest.h>). */
 #define RTMR_TDX_DATA_LEN 48

@@ -155,7 +155,7 @@ static int sim_path(const char *dir, unsigned idx, char *path, size_t cap)
 }
 
 /* A register file holds exactly the value: create it all-zero, else check its size. */
-static int sim_check_size(struct rtmr_sim *s, unsigned idx)
+static int sim_check_size(struct rtmr_sim *s, unsigned idx, bool read_only)
 {
 	uint8_t zero[HASH_MAX_SIZE] = { 0 };
 	size_t size = s->base.alg[idx]->size;
@@ -163,13 +163,14 @@ static int sim_check_size(struct rtmr_sim *s, unsigned idx)
 
 	if (fstat(s->fd[idx], &st) < 0)
 		return -errno;
-	if (st.st_size == 0)
+	if (st.st_size == 0 && !read_only)
 		return rtmr_reg_file_write(s->fd[idx], size, zero);
 	return (size_t)st.st_size == size ? 0 : -EBADMSG;
 }
 
-/* Open (creating as all-zero if absent) and map one register file. */
-static int sim_open_reg(struct rtmr_sim *s, unsigned idx, char *err, size_t errlen)
+/* Open (creating as all-zero if absent, unless read_only) and map one register file. */
+static int sim_open_reg(struct rtmr_sim *s, unsigned idx, bool read_only, char *err,
+			size_t errlen)
 {
 	const struct hash_alg *alg = hash_alg_by_name(RUNTIME_SIM_HASH);
 	char path[PATH_MAX];
@@ -182,15 +183,17 @@ static int sim_open_reg(struct rtmr_sim *s, unsigned idx, char *err, size_t errl
 		return r;
 	}
 	s->base.alg[idx] = alg;
-	s->fd[idx] = safe_openat(s->dfd, path + strlen(s->dir) + 1, O_RDWR | O_CREAT, 0600);
-	r = s->fd[idx] < 0 ? s->fd[idx] : sim_check_size(s, idx);
+	s->fd[idx] = safe_openat(s->dfd, path + strlen(s->dir) + 1,
+				 read_only ? O_RDONLY : O_RDWR | O_CREAT, 0600);
+	r = s->fd[idx] < 0 ? s->fd[idx] : sim_check_size(s, idx, read_only);
 	if (r < 0) {
 		set_error(err, errlen, "sim register %s: %s", path,
 			  r == -EBADMSG ? "not a raw " RUNTIME_SIM_HASH " value"
 					: safe_fs_strerror(r));
 		return r;
 	}
-	map = mmap(NULL, alg->size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd[idx], 0);
+	map = mmap(NULL, alg->size, read_only ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED,
+		   s->fd[idx], 0);
 	if (map == MAP_FAILED) {
 		r = -errno;
 		set_error(err, errlen, "cannot map sim register %s: %s", path, strerror(-r));
@@ -218,7 +221,8 @@ static struct rtmr_sim *sim_alloc(const char *runtime_dir)
 	return s;
 }
 
-int rtmr_sim_open(const char *runtime_dir, struct rtmr_backend **out, char *err, size_t errlen)
+int rtmr_sim_open(const char *runtime_dir, bool read_only, struct rtmr_backend **out, char *err,
+		  size_t errlen)
 {
 	_cleanup_rtmr_backend_ struct rtmr_backend *b = NULL;
 	struct rtmr_sim *s = sim_alloc(runtime_dir);
@@ -229,12 +233,14 @@ int rtmr_sim_open(const char *runtime_dir, struct rtmr_backend **out, char *err,
 		return -ENOMEM;
 	}
 	b = &s->base;
-	s->dfd = safe_dir_open(s->dir, "sim register directory", SAFE_DIR_CREATE | SAFE_DIR_KEEP,
-			       0700, err, errlen);
+	/* a reader (vtpm-rtmr log verify) neither makes nor takes the daemon's directory */
+	s->dfd = safe_dir_open(s->dir, "sim register directory",
+			       read_only ? SAFE_DIR_READ : SAFE_DIR_CREATE | SAFE_DIR_KEEP, 0700, err,
+			       errlen);
 	if (s->dfd < 0)
 		return -EPERM;
 	for (unsigned i = 0; i < SIM_NUM_RTMRS; i++) {
-		r = sim_open_reg(s, i, err, errlen);
+		r = sim_open_reg(s, i, read_only, err, errlen);
 		if (r < 0)
 			return r;
 	}

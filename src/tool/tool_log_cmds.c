@@ -224,7 +224,7 @@ static int verify_one(struct rtmr_backend *b, const struct tool_log *l)
 int tool_log_verify(const struct tool_options *o)
 {
 	struct rtmr_backend_config cfg = { .kind = o->backend, .rtmr_dir = o->rtmr_dir,
-					   .runtime_dir = o->runtime_dir };
+					   .runtime_dir = o->runtime_dir, .read_only = true };
 	struct rtmr_backend *b = NULL;
 	struct tool_logs logs;
 	char err[512];

@@ -47,6 +47,8 @@ struct vlog {
 	struct evlog_group group;    /* the last complete group of the covered prefix */
 	size_t group_error;          /* the first record (covered) breaking the group rule */
 	const char *group_error_what;
+	size_t restart_error;        /* the first (covered) vtpm restart not repeating its group */
+	const char *restart_error_what;
 };
 
 struct verify_ctx {

@@ -3,7 +3,8 @@
  * vtpm-rtmr verify: the logs against the TEE quote's RTMRs. Every RTMR not at its initial
  * value must be explained by its log (a prefix replays to it), each log's INIT must be zero or
  * the firmware CCEL's final value, SYNC records break the chain, the map/ek/ak group must be
- * where the daemon writes it, and the last group must name the evidence's EK.
+ * where the daemon writes it (after `vtpm restart`: the group before it, repeated), and the
+ * last group must name the evidence's EK.
  */
 #include <json-c/json.h>
 #include <string.h>
@@ -109,6 +110,8 @@ static void scan(struct vlog *l)
 	l->group = rp.group;
 	l->group_error = rp.group_error;
 	l->group_error_what = rp.group_error_what;
+	l->restart_error = rp.restart_error;
+	l->restart_error_what = rp.restart_error_what;
 }
 
 /* ---- the checks ---- */
@@ -276,6 +279,11 @@ static void check_groups(struct verdict *v, struct verify_ctx *c)
 		if (l->group_error && l->group_error <= l->covered) {
 			append(detail, "rtmr%u: record %zu: %s", i, l->group_error,
 			       l->group_error_what);
+			ok = false;
+		} else if (l->restart_error) {
+			/* PCR values carried across a restart from another TPM or map */
+			append(detail, "rtmr%u: record %zu: %s", i, l->restart_error,
+			       l->restart_error_what);
 			ok = false;
 		} else if (!l->group_done) {
 			append(detail, "rtmr%u: no complete vtpm map, ek, ak group in the covered "

@@ -303,6 +303,42 @@ bool pcr_banks_equal(const struct pcr_banks *a, const struct pcr_banks *b)
 	return true;
 }
 
+size_t pcr_banks_encode(const struct pcr_banks *b, uint8_t *out, size_t cap)
+{
+	size_t len = 1 + 6 * b->n;
+
+	if (b->n > PCR_BANKS_MAX || cap < len)
+		return 0;
+	out[0] = (uint8_t)b->n;
+	for (size_t i = 0; i < b->n; i++) {
+		uint8_t *p = out + 1 + 6 * i;
+
+		p[0] = (uint8_t)(b->alg[i] >> 8);
+		p[1] = (uint8_t)b->alg[i];
+		p[2] = (uint8_t)(b->missing[i] >> 24);
+		p[3] = (uint8_t)(b->missing[i] >> 16);
+		p[4] = (uint8_t)(b->missing[i] >> 8);
+		p[5] = (uint8_t)b->missing[i];
+	}
+	return len;
+}
+
+int pcr_banks_decode(const uint8_t *in, size_t len, struct pcr_banks *b)
+{
+	memset(b, 0, sizeof(*b));
+	if (len < 1 || in[0] > PCR_BANKS_MAX || len != 1 + 6 * (size_t)in[0])
+		return -1;
+	b->n = in[0];
+	for (size_t i = 0; i < b->n; i++) {
+		const uint8_t *p = in + 1 + 6 * i;
+
+		b->alg[i] = (uint16_t)(p[0] << 8 | p[1]);
+		b->missing[i] = (uint32_t)p[2] << 24 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 8 |
+				p[5];
+	}
+	return 0;
+}
+
 static const char *const pcr_change_kind_table[] = {
 	[PCR_CHANGE_NONE] = "none",
 	[PCR_CHANGE_EXTEND] = "PCR_Extend",

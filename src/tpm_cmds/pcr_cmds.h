@@ -41,6 +41,12 @@ bool pcr_banks_has(const struct pcr_banks *banks, uint16_t alg);
 bool pcr_banks_has_pcr(const struct pcr_banks *banks, uint16_t alg, unsigned pcr);
 /* The same banks with the same PCRs, in the same order. */
 bool pcr_banks_equal(const struct pcr_banks *a, const struct pcr_banks *b);
+/* A byte string of the banks (count, then per bank alg and missing, big endian): the size
+ * written, or 0 if cap is too small (PCR_BANKS_ENCODED_MAX always suffices). */
+#define PCR_BANKS_ENCODED_MAX (1 + 6 * PCR_BANKS_MAX)
+size_t pcr_banks_encode(const struct pcr_banks *b, uint8_t *out, size_t cap);
+/* Its inverse: 0, or -1 if in is not such a string. */
+int pcr_banks_decode(const uint8_t *in, size_t len, struct pcr_banks *b);
 
 enum pcr_change_kind {
 	PCR_CHANGE_NONE = 0,          /* command does not change a PCR */

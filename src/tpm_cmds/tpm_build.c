@@ -71,6 +71,16 @@ size_t tpm_build_pcr_extend(uint8_t *out, size_t cap, uint32_t pcr, const TPML_D
 	return tpm_marshal_finish(out, cap, off);
 }
 
+size_t tpm_build_pcr_reset(uint8_t *out, size_t cap, uint32_t pcr)
+{
+	size_t off = 0;
+
+	if (tpm_marshal_header(out, cap, &off, TPM2_ST_SESSIONS, TPM2_CC_PCR_Reset) ||
+	    Tss2_MU_UINT32_Marshal(pcr, out, cap, &off) || tpm_marshal_pw_auth(out, cap, &off))
+		return 0;
+	return tpm_marshal_finish(out, cap, off);
+}
+
 size_t tpm_build_pcr_allocate(uint8_t *out, size_t cap, const uint16_t *algs, size_t nalgs)
 {
 	TPML_PCR_SELECTION sel = { 0 };

@@ -25,6 +25,9 @@ int tpm_parse_pcr_allocate(const uint8_t *rsp, size_t len);
 /* TPM2_PCR_Extend(pcr, empty password) with the digests given. Returns the size or 0. */
 size_t tpm_build_pcr_extend(uint8_t *out, size_t cap, uint32_t pcr, const TPML_DIGEST_VALUES *d);
 
+/* TPM2_PCR_Reset(pcr, empty password). Returns the size or 0. */
+size_t tpm_build_pcr_reset(uint8_t *out, size_t cap, uint32_t pcr);
+
 /* True if every alg in algs has all 24 PCRs selected in sel. */
 int tpm_pcrs_all_active(const TPML_PCR_SELECTION *sel, const uint16_t *algs, size_t nalgs);
 

@@ -169,19 +169,21 @@ kill9_daemon() {
 	T_PIDS=$(echo "$T_PIDS" | sed "s/ $DAEMON_PID\b//")
 }
 
-# group_is_last RT [EK_HEX AK_HEX]: every rtmr<N>.log in RT ends with the records of a new TPM
-# instance (DESIGN.md "Event log"): "vtpm startup clear", "vtpm map <pcrs>", "vtpm ek
-# sha256/<EK>", "vtpm ak sha256/<AK>", nothing between; EK and AK default to the sha256 of
-# RT/ek.tpmt and RT/ak.tpmt.
+# group_is_last RT [EK_HEX AK_HEX]: in every rtmr<N>.log in RT the last group (DESIGN.md "Event
+# log") is "vtpm startup clear" or "vtpm restart", then "vtpm map <pcrs>", "vtpm ek
+# sha256/<EK>", "vtpm ak sha256/<AK>", nothing between (after it a restart that could not restore
+# the PCRs has its markers); EK and AK default to the sha256 of RT/ek.tpmt and RT/ak.tpmt.
 group_is_last() {
 	g_ek=${2:-$(sha256sum "$1/ek.tpmt" | cut -c1-64)}
 	g_ak=${3:-$(sha256sum "$1/ak.tpmt" | cut -c1-64)}
-	g_want="vtpm startup clear|vtpm map \(none\|[0-9,]*\)|vtpm ek sha256/$g_ek|"
+	g_want="vtpm \(startup clear\|restart\)|vtpm map \(none\|[0-9,]*\)|vtpm ek sha256/$g_ek|"
 	g_want="${g_want}vtpm ak sha256/$g_ak|"
 	for g_f in "$1"/rtmr*.log; do
-		if ! tail -n 4 "$g_f" | tr '\n' '|' | grep -qx "$g_want"; then
-			echo "$g_f does not end with the group naming EK $g_ek, AK $g_ak:"
-			tail -n 4 "$g_f"
+		g_at=$(grep -n '^vtpm \(startup clear\|restart\)$' "$g_f" | tail -n 1 | cut -d: -f1)
+		if [ -z "$g_at" ] || ! sed -n "${g_at},$((g_at + 3))p" "$g_f" | tr '\n' '|' |
+			grep -qx "$g_want"; then
+			echo "$g_f's last group does not name EK $g_ek, AK $g_ak:"
+			[ -n "$g_at" ] && sed -n "${g_at},$((g_at + 3))p" "$g_f"
 			return 1
 		fi
 	done

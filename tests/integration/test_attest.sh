@@ -272,7 +272,7 @@ mkdir -p "$T_DIR/run4/sim"
 python3 tests/integration/synth_ccel.py "$T_DIR/ccel.bin" --sim-dir "$T_DIR/run4/sim" >/dev/null
 python3 tests/integration/synth_ccel.py "$T_DIR/ccel-other.bin" --tag other >/dev/null
 start_daemon "$T_DIR/d4.log" --runtime-dir "$T_DIR/run4" --port "$P4" --rtmr-backend sim \
-	--quote-provider sim || fail "fourth daemon"
+	--quote-provider sim --ccel "$T_DIR/ccel.bin" || fail "fourth daemon"
 check "the logs start at the firmware's values" sh -c "! grep -q '^INIT sha384/0000' '$T_DIR/run4/rtmr0.log'"
 T4="env TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=$P4 $TOOL --runtime-dir $T_DIR/run4 attest --nonce $NONCE"
 check "attest with the firmware's CCEL" $T4 --ccel "$T_DIR/ccel.bin" --out "$T_DIR/ev4.json"

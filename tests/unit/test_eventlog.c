@@ -382,6 +382,7 @@ static void replay_lines_of(struct evlog_replay *r, const char *const *lines, si
 #define GROUP_EK "vtpm ek sha256/1111111111111111111111111111111111111111111111111111111111111111"
 #define GROUP_AK "vtpm ak sha256/2222222222222222222222222222222222222222222222222222222222222222"
 #define GROUP_AK2 "vtpm ak sha256/3333333333333333333333333333333333333333333333333333333333333333"
+#define GROUP_EK2 "vtpm ek sha256/4444444444444444444444444444444444444444444444444444444444444444"
 #define LINES(...) (const char *const[]){ __VA_ARGS__ }, \
 	sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)
 
@@ -399,6 +400,9 @@ static void test_group_rule(void **state)
 	assert_int_equal(r.group.map, 1u << 8);
 	assert_int_equal(r.group.ak.d[0], 0x33);
 	assert_ptr_equal(r.group.ek.alg, alg("sha256"));
+	/* ... but a restart whose group does not repeat the one before it is noted apart */
+	assert_int_equal(r.restart_error, 7);
+	assert_int_equal(r.last_startup, 2);
 	/* a SYNC inside a group (the keeper had to write one) does not break it */
 	snprintf(sync, sizeof(sync), "SYNC sha384/%096d", 7);
 	replay_lines_of(&r, LINES("vtpm startup clear", sync, "vtpm map 8", GROUP_EK, GROUP_AK));
@@ -429,6 +433,44 @@ static void test_group_rule(void **state)
 	assert_int_equal(r.group_error, 0);
 	assert_int_equal(r.group_step, 2);
 	assert_int_equal(r.group.record, 0);
+}
+
+/* `vtpm restart` continues the instance of the group before it: the same map, EK and AK. */
+static void test_restart_rule(void **state)
+{
+	struct evlog_replay r;
+
+	(void)state;
+	replay_lines_of(&r, LINES("vtpm startup clear", "vtpm map 8,9", GROUP_EK, GROUP_AK,
+				  "vtpm extend 8 sha1/" "0000000000000000000000000000000000000000",
+				  "vtpm restart", "vtpm map 8,9", GROUP_EK, GROUP_AK,
+				  "vtpm restart", "vtpm map 8,9", GROUP_EK, GROUP_AK));
+	assert_int_equal(r.group_error, 0);
+	assert_int_equal(r.restart_error, 0);
+	assert_int_equal(r.group.record, 11);
+	assert_int_equal(r.last_startup, 2);
+	assert_int_equal(r.last_sync, 0);
+	/* the forged inputs: another map, another EK, another AK, no group before */
+	replay_lines_of(&r, LINES("vtpm startup clear", "vtpm map 8,9", GROUP_EK, GROUP_AK,
+				  "vtpm restart", "vtpm map 8", GROUP_EK, GROUP_AK));
+	assert_int_equal(r.restart_error, 6);
+	assert_string_equal(r.restart_error_what,
+			    "a vtpm restart whose vtpm map differs from the group before it");
+	replay_lines_of(&r, LINES("vtpm startup clear", "vtpm map 8,9", GROUP_EK, GROUP_AK,
+				  "vtpm restart", "vtpm map 8,9", GROUP_EK2, GROUP_AK));
+	assert_int_equal(r.group_error, 0);
+	assert_int_equal(r.restart_error, 6);
+	assert_string_equal(r.restart_error_what,
+			    "a vtpm restart whose EK or AK differs from the group before it");
+	replay_lines_of(&r, LINES("vtpm startup clear", "vtpm map 8,9", GROUP_EK, GROUP_AK,
+				  "vtpm restart", "vtpm map 8,9", GROUP_EK, GROUP_AK2));
+	assert_int_equal(r.group_error, 0);
+	assert_int_equal(r.restart_error, 6);
+	replay_lines_of(&r, LINES("vtpm restart", "vtpm map 8,9", GROUP_EK, GROUP_AK));
+	assert_int_equal(r.restart_error, 2);
+	assert_string_equal(r.restart_error_what,
+			    "a vtpm restart with no vtpm startup clear group before it");
+	assert_int_equal(r.last_startup, 0);
 }
 
 static void test_parse_other_domains(void **state)
@@ -1101,6 +1143,7 @@ int main(void)
 		cmocka_unit_test(test_parse_roundtrip),
 		cmocka_unit_test(test_identity_records),
 		cmocka_unit_test(test_group_rule),
+		cmocka_unit_test(test_restart_rule),
 		cmocka_unit_test(test_parse_other_domains),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_parse_sync_lower_is_other),

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -42,6 +43,54 @@ int vtpm_proxy_create(const char *vtpmx, struct vtpm_proxy_dev *dev, char *err, 
 	dev->major = nd.major;
 	dev->minor = nd.minor;
 	return 0;
+}
+
+int vtpm_proxy_fdname(const struct vtpm_proxy_dev *dev, char *name, size_t cap)
+{
+	int n = snprintf(name, cap, VTPM_PROXY_FDNAME_PREFIX "tpm%u.%u.%u", dev->tpm_num,
+			 dev->major, dev->minor);
+
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int vtpm_proxy_adopt(int fd, const char *name, struct vtpm_proxy_dev *dev, char *err,
+		     size_t errlen)
+{
+	char link[64], target[64], node[32];
+	struct stat st;
+	ssize_t n;
+
+	if (sscanf(name, VTPM_PROXY_FDNAME_PREFIX "tpm%u.%u.%u", &dev->tpm_num, &dev->major,
+		   &dev->minor) != 3)
+		return set_error(err, errlen, "its name '%s' names no device", name);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (fstat(fd, &st) < 0 || n < 0)
+		return set_error(err, errlen, "it cannot be examined: %s", strerror(errno));
+	target[n] = '\0';
+	if (strcmp(target, "anon_inode:[vtpms]") != 0)
+		return set_error(err, errlen, "it is %s, not a vtpm_proxy device", target);
+	snprintf(node, sizeof(node), "/dev/tpm%u", dev->tpm_num);
+	if (stat(node, &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(dev->major, dev->minor))
+		return set_error(err, errlen, "%s is no longer its device (%u:%u)", node,
+				 dev->major, dev->minor);
+	dev->fd = fd;
+	return 0;
+}
+
+void vtpm_proxy_answer_orphan(int fd)
+{
+	uint8_t rsp[TPM_HEADER_SIZE];
+	size_t len = tpm_build_error_response(rsp, sizeof(rsp), TPM2_RC_FAILURE);
+	ssize_t n;
+
+	do {
+		n = write(fd, rsp, len);
+	} while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)len)
+		log_warn("answered TPM_RC_FAILURE to the command the previous daemon had read "
+			 "but not answered (whether it took effect is in the event logs)");
 }
 
 /* One command: read it whole, answer it with one write(). 1 = go on, 0 = hang-up, -1 error */

@@ -20,6 +20,20 @@ struct vtpm_proxy_dev {
 /* VTPM_PROXY_IOC_NEW_DEV with VTPM_PROXY_FLAG_TPM2 on vtpmx (NULL = /dev/vtpmx). */
 int vtpm_proxy_create(const char *vtpmx, struct vtpm_proxy_dev *dev, char *err, size_t errlen);
 
+/*
+ * Keeping the device across a restart (systemd's file descriptor store): the name the fd is
+ * kept under says which device it is ("vtpm-proxy.tpm<N>.<major>.<minor>"); adopting a kept
+ * fd checks that it is a vtpm_proxy server file (the anonymous inode "[vtpms]") and that
+ * /dev/tpm<N> is still that device. Both 0, or -1 with err set.
+ */
+#define VTPM_PROXY_FDNAME_PREFIX "vtpm-proxy."
+int vtpm_proxy_fdname(const struct vtpm_proxy_dev *dev, char *name, size_t cap);
+int vtpm_proxy_adopt(int fd, const char *name, struct vtpm_proxy_dev *dev, char *err,
+		     size_t errlen);
+/* A command the previous daemon read and never answered waits in the kernel until its
+ * timeout: answer it TPM_RC_FAILURE (its outcome is unknown). Nothing when none waits. */
+void vtpm_proxy_answer_orphan(int fd);
+
 /* Called once while serving, as soon as ready_path exists: the kernel creates /dev/tpmN
  * only after its own start-up commands were answered, so the device is published then. */
 struct vtpm_proxy_ready {
