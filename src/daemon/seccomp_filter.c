@@ -46,8 +46,10 @@ static const char *const allowed[] = {
 	"fstatfs", /* an append that failed: is the file system full? */
 	"fsync", "fdatasync", "ftruncate", "rename", "renameat", "renameat2", "unlink",
 	"unlinkat", "fcntl", "flock", "fchmod", "getdents64",
-	/* waiting: the vtpm_proxy and poll() loops, the IMA bridge's timer, io_uring */
-	"poll", "ppoll", "io_uring_setup", "io_uring_enter", "io_uring_register",
+	/* waiting: the vtpm_proxy loop's poll(), the socket transport's epoll loop (made when it
+	 * starts to serve) or io_uring, the IMA bridge's timer */
+	"poll", "ppoll", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
 	/* the socket transport's connections and sd_notify's datagram (socket: AF_UNIX only) */
 	"accept4", "accept", "recvfrom", "recvmsg", "sendto", "sendmsg", "shutdown", "connect",
 	"getsockopt", "setsockopt",

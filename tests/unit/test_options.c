@@ -14,13 +14,13 @@
 
 static int parse(struct daemon_options *o, char *err, size_t errlen, ...)
 {
-	char *argv[32] = { "vtpm-rtmrd" };
+	char *argv[48] = { "vtpm-rtmrd" };
 	int argc = 1;
 	va_list ap;
 	char *a;
 
 	va_start(ap, errlen);
-	while ((a = va_arg(ap, char *)) != NULL && argc < 31)
+	while ((a = va_arg(ap, char *)) != NULL && argc < 47)
 		argv[argc++] = a;
 	va_end(ap);
 	options_init(o);
