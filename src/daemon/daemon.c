@@ -230,8 +230,8 @@ static int drop_privileges(struct daemon *d, char *err, size_t errlen)
 {
 	int r;
 
-	if (!d->runas.set)
-		return 0;
+	if (!d->runas.set || geteuid() != 0)
+		return privileges_drop(&d->runas, err, errlen);
 	r = nvstore_give_to_user(d->store);
 	if (r < 0)
 		return set_error(err, errlen, "--runas %s: cannot give the state directory %s to "

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "common/hash_alg.h"
 #include "daemon/ima_list.h"
 #include "daemon/pcr_history.h"
+#include "daemon/privileges.h"
 #include "common/log.h"
 #include "daemon/service.h"
 #include "tpm_cmds/tpm_build.h"
@@ -39,6 +41,7 @@ struct ima_bridge {
 	int stop_fd;
 	pthread_t thread;
 	bool thread_started;
+	sem_t confined;        /* posted by the thread once it holds no capability */
 };
 
 bool ima_bridge_needs_catch_up(uint32_t cc)
@@ -275,6 +278,9 @@ static void *follow(void *arg)
 	struct ima_bridge *b = arg;
 	struct pollfd p = { .fd = b->stop_fd, .events = POLLIN };
 
+	/* before the daemon's system call filter, which has no capset: the start waits for it */
+	privileges_drop_thread_capabilities();
+	sem_post(&b->confined);
 	for (;;) {
 		int r = poll(&p, 1, (int)b->poll_ms);
 
@@ -311,12 +317,15 @@ int ima_bridge_start(struct ima_bridge **out, const struct ima_bridge_config *cf
 	service_run_hook(svc);
 	resume_done(b, "the list has no more entries yet");
 	log_info("IMA bridge: following %s (%lu entries applied)", b->path, b->applied);
-	if (b->stop_fd < 0 || pthread_create(&b->thread, NULL, follow, b) != 0) {
+	if (b->stop_fd < 0 || sem_init(&b->confined, 0, 0) < 0 ||
+	    pthread_create(&b->thread, NULL, follow, b) != 0) {
 		set_error(err, errlen, "IMA bridge: cannot start its thread");
 		ima_bridge_stop(b);
 		return -1;
 	}
 	b->thread_started = true;
+	while (sem_wait(&b->confined) < 0 && errno == EINTR)
+		;
 	*out = b;
 	return 0;
 }

@@ -94,12 +94,11 @@ static int switch_user(const struct runas *ra, char *err, size_t errlen)
 	return 0;
 }
 
-int privileges_drop(const struct runas *ra, char *err, size_t errlen)
+/* root with --runas: become ra's user with no capability left. */
+static int become_user(const struct runas *ra, char *err, size_t errlen)
 {
 	bool bounding;
 
-	if (!ra->set)
-		return 0;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	bounding = drop_bounding_set();
 	/* without SECBIT_KEEP_CAPS, leaving uid 0 clears the permitted and effective sets */
@@ -114,4 +113,46 @@ int privileges_drop(const struct runas *ra, char *err, size_t errlen)
 		 (unsigned)ra->uid, (unsigned)ra->gid,
 		 bounding ? "" : "; the bounding set stays (no CAP_SETPCAP to empty it)");
 	return 0;
+}
+
+/*
+ * Not root, but started with capabilities (the unit's User= with AmbientCapabilities=
+ * CAP_SYS_ADMIN CAP_DAC_OVERRIDE, for the proxy's ioctl and the root-only device and register
+ * files): give them all up. Only capset(2) and prctl(2): no uid changes, which the unit's
+ * SystemCallFilter= does not allow.
+ */
+static int drop_capabilities(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+	bool had = !no_capabilities();
+
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (had && syscall(SYS_capset, &h, none) < 0)
+		return set_error(err, errlen, "cannot drop the capabilities: capset: %s",
+				 strerror(errno));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return set_error(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	if (!no_capabilities())
+		return set_error(err, errlen, "capabilities remain after capset");
+	if (had)
+		log_info("running as uid %u, gid %u; the capabilities it started with are dropped",
+			 (unsigned)geteuid(), (unsigned)getegid());
+	return 0;
+}
+
+void privileges_drop_thread_capabilities(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+	if (geteuid() != 0 && !no_capabilities() && syscall(SYS_capset, &h, none) < 0)
+		log_warn("a thread could not drop its capabilities: capset: %s", strerror(errno));
+}
+
+int privileges_drop(const struct runas *ra, char *err, size_t errlen)
+{
+	if (geteuid() == 0)
+		return ra->set ? become_user(ra, err, errlen) : 0;
+	return drop_capabilities(err, errlen);
 }

@@ -41,7 +41,7 @@ FUZZ_LIB_SRCS := $(addprefix src/common/,hash_alg.c log.c safe_fs.c util.c) \
 		bytebuf.c ccel_export.c cel_tlv.c cel_tlv_export.c export_walk.c tcg2_export.c \
 		tcg2_parse.c tcg2_replay.c tcg2_show.c tcg2_write.c) \
 		$(addprefix src/daemon/,identity.c engine.c ima_bridge.c ima_list.c mirror.c nvstore.c \
-		options.c service.c service_ctrl.c systemd_cc.c tpm_setup.c) \
+		options.c privileges.c service.c service_ctrl.c systemd_cc.c tpm_setup.c) \
 		$(addprefix src/daemon/,mirror_restart.c pcr_history.c restart.c) \
 		$(addprefix src/daemon/transport/,ctrl_channel.c) \
 		$(addprefix src/tpm_cmds/,pcr_cmds.c tpm_build.c tpm_ek.c tpm_frame.c tpm_marshal.c \

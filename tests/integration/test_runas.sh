@@ -92,6 +92,55 @@ check "vtpm-rtmr log verify as root on root's directories" "$TOOL" --runtime-dir
 check_eq "and they stay root's" "0 0" "$(stat -c %u "$T_DIR/run-root" "$T_DIR/run-root/sim" |
 	tr '\n' ' ' | sed 's/ $//')"
 
+# As the unit starts it: User=vtpm-rtmr with AmbientCapabilities=CAP_SYS_ADMIN
+# CAP_DAC_OVERRIDE (the proxy's ioctl; /dev/vtpmx, the registers and the IMA list are root's)
+# and RuntimeDirectory= made for that user. The daemon drops both after set-up, in every thread.
+RTU=$T_DIR/run-unit
+install -d -m 0755 -o vtpm-rtmr -g vtpm-rtmr "$RTU"
+python3 tests/integration/ima_list.py write "$T_DIR/ima-u.bin" 2
+chmod 0600 "$T_DIR/ima-u.bin"
+REAL_DAEMON=$DAEMON
+DAEMON=$T_DIR/as-unit.sh
+printf '#!/bin/sh\nexec setpriv --reuid vtpm-rtmr --regid vtpm-rtmr --clear-groups %s "%s" "$@"\n' \
+	"--inh-caps +sys_admin,+dac_override --ambient-caps +sys_admin,+dac_override" \
+	"$REAL_DAEMON" >"$DAEMON"
+chmod 0755 "$DAEMON"
+PORTU=$(free_port_pair)
+UARGS="--port $PORTU --runtime-dir $RTU --rtmr-backend sim --quote-provider sim --ek-type ecc-p256 \
+--ima-bridge on --ima-list $T_DIR/ima-u.bin --ima-poll-ms 100"
+# shellcheck disable=SC2086
+if start_daemon "$T_DIR/unit.log" $UARGS; then
+	check "User= with ambient capabilities: the daemon says it dropped them" \
+		grep -q "running as uid $UID_D, gid $GID_D; the capabilities it started with are dropped" \
+		"$T_DIR/unit.log"
+	for task in /proc/"$DAEMON_PID"/task/*; do
+		check_eq "User=: thread ${task##*/}: no capabilities (inh, prm, eff, amb), no_new_privs" \
+			"0000000000000000 0000000000000000 0000000000000000 0000000000000000 1" \
+			"$(awk '/^Cap(Inh|Prm|Eff|Amb):/ {printf "%s ", $2} /^NoNewPrivs:/ {n=$2}
+				END {print n}' "$task/status")"
+	done
+	check "User=: PCR_Extend and log verify after the drop" sh -c \
+		"TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=$PORTU tpm2_pcrextend 9:sha256=$D &&
+		 '$TOOL' --runtime-dir '$RTU' --rtmr-backend sim log verify"
+	python3 tests/integration/ima_list.py write "$T_DIR/ima-u.bin" 1 --start 2 --append
+	check "User=: the IMA bridge reads the root-only list it opened with CAP_DAC_OVERRIDE" \
+		sh -c "i=0; while [ \$i -lt 100 ]; do
+			[ \$(grep -c '^vtpm extend 10 ' '$RTU/rtmr2.log') -eq 3 ] && exit 0
+			sleep 0.1; i=\$((i + 1)); done; exit 1"
+	check "User=: SIGTERM: the daemon exits 0" stop_daemon
+else
+	fail "daemon start as vtpm-rtmr with ambient CAP_SYS_ADMIN CAP_DAC_OVERRIDE"
+fi
+# the forged case: the same user without the capabilities cannot open the root-only list
+chmod 0711 "$T_DIR" # the user may pass through to its directory, and no more
+install -d -m 0755 -o vtpm-rtmr -g vtpm-rtmr "$T_DIR/run-unit2"
+check_fails "User= without AmbientCapabilities=: the root-only IMA list is refused" \
+	timeout 20 setpriv --reuid vtpm-rtmr --regid vtpm-rtmr --clear-groups "$REAL_DAEMON" \
+	--port "$(free_port_pair)" --runtime-dir "$T_DIR/run-unit2" --rtmr-backend sim \
+	--ima-bridge on --ima-list "$T_DIR/ima-u.bin"
+check "saying why" grep -q "cannot open $T_DIR/ima-u.bin: Permission denied" "$T_DIR/last.out"
+DAEMON=$REAL_DAEMON
+
 # refusals
 check_fails "--runas an unknown user" timeout 20 "$DAEMON" --port "$(free_port_pair)" \
 	--runtime-dir "$T_DIR/run-x" --rtmr-backend sim --runas no-such-user-here
@@ -112,6 +161,8 @@ check "naming the owner and the fix" grep -q "is owned by uid $UID_D.*chown it" 
 t_reliability runas "Least privilege (--runas)" <<'EOF'
 Least privilege (`--runas`): after setup the daemon is the unprivileged user in every thread
 with no capability; what it does afterwards works through what it holds. The VM suite runs
-every case this way against the real vtpm_proxy driver (case a checks /proc there).
+every case this way against the real vtpm_proxy driver (case a checks /proc there). Started
+as the unit starts it (User=vtpm-rtmr, AmbientCapabilities=CAP_SYS_ADMIN CAP_DAC_OVERRIDE),
+it drops those capabilities in every thread after setup.
 EOF
 t_done

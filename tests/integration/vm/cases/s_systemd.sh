@@ -6,6 +6,7 @@
 # This case runs in vmtest.service, after basic.target.
 #  - the unit became active, i.e. sent READY=1 (Type=notify), before sysinit.target, without a
 #    restart or a start timeout, after the module loaders it is ordered after;
+#  - it runs as vtpm-rtmr (User=) and, once set up, without the two capabilities of its start;
 #  - /dev/tpmrm0 works: tpm2_pcrextend, the record in rtmr2.log;
 #  - systemd 252's documented limits hold: no firmware TPM, so systemd-pcrphase* are skipped by
 #    ConditionSecurity=tpm2, systemd-creds has-tpm2 says "partial" (-firmware), systemd-measure
@@ -120,6 +121,19 @@ else
 	fail "journal: error messages of the unit"
 	show "$T_DIR/errors"
 fi
+
+# least privilege: User=vtpm-rtmr with CAP_SYS_ADMIN CAP_DAC_OVERRIDE for the start only
+check "journal: the daemon dropped the capabilities it started with" \
+	grep -q "^running as uid $DAEMON_USER_UID, gid [0-9]*; the capabilities it started with are dropped" \
+	"$T_DIR/journal"
+main=$(prop $U MainPID)
+for task in /proc/"$main"/task/*; do
+	check_eq "unit's daemon, thread ${task##*/}: uid vtpm-rtmr, no capability, no_new_privs" \
+		"$DAEMON_USER_UID 0000000000000000 0000000000000000 0000000000000000 0000000000000000 1" \
+		"$(awk '/^Uid:/ {u=$2} /^Cap(Inh|Prm|Eff|Amb):/ {c=c" "$2} /^NoNewPrivs:/ {n=$2}
+			END {print u c" "n}' "$task/status")"
+done
+check_eq "its runtime directory is vtpm-rtmr's" "$DAEMON_USER_UID" "$(stat -c %u "$RT")"
 
 # the ordering as the booted systemd loaded it
 check "cryptsetup-pre.target is ordered after the unit" has cryptsetup-pre.target After $U
