@@ -22,13 +22,7 @@ CLIENT=$(cd "$BENCH_BUILD" 2>/dev/null && pwd)/bench/tpm_client
 command -v swtpm >/dev/null || vm_die "swtpm not installed (Debian package swtpm)"
 
 vm_need_tools
-mkdir -p "$VM_CACHE" || vm_die "cannot create $VM_CACHE"
-vm_resolve_kernel
-exec 9>"$VM_CACHE/.lock"
-flock 9 || vm_die "cannot lock $VM_CACHE/.lock"
-vm_fetch_kernel
-vm_build_kmod
-flock -u 9
+vm_prepare
 
 VM_WORK=$(mktemp -d "${TMPDIR:-/tmp}/vtpm-rtmr-vmbench.XXXXXX") || vm_die "mktemp failed"
 # The rig's guest scripts with this benchmark as the one case.

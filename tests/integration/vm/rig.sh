@@ -192,6 +192,18 @@ vm_prefetch_modules() {
 	rm -rf "$tmp"
 }
 
+# vm_prepare: the kernel resolved and fetched, the test module built, into $VM_CACHE; one
+# preparation at a time per cache (parallel runs share the downloads)
+vm_prepare() {
+	mkdir -p "$VM_CACHE" || vm_die "cannot create $VM_CACHE"
+	vm_resolve_kernel
+	exec 9>"$VM_CACHE/.lock"
+	flock 9 || vm_die "cannot lock $VM_CACHE/.lock"
+	vm_fetch_kernel
+	vm_build_kmod
+	flock -u 9
+}
+
 # vm_build_kmod: fake_tdx_guest.ko, rebuilt when its sources change.
 vm_build_kmod() {
 	stamp=$(cat "$VM_KMOD_SRC/Kbuild" "$VM_KMOD_SRC"/*.c | sha256sum | cut -c1-64)

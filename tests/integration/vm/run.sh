@@ -28,14 +28,7 @@ if [ -z "$CASES" ]; then
 	CASES=$(for f in "$VM_SRC"/cases/*.sh; do basename "$f" .sh; done | LC_ALL=C sort)
 fi
 
-mkdir -p "$VM_CACHE" || vm_die "cannot create $VM_CACHE"
-vm_resolve_kernel
-# one preparation at a time per cache (parallel runs share the downloads)
-exec 9>"$VM_CACHE/.lock"
-flock 9 || vm_die "cannot lock $VM_CACHE/.lock"
-vm_fetch_kernel
-vm_build_kmod
-flock -u 9
+vm_prepare
 
 VM_WORK=$(mktemp -d "${TMPDIR:-/tmp}/vtpm-rtmr-vm.XXXXXX") || vm_die "mktemp failed"
 vm_quote_kit
