@@ -21,6 +21,21 @@ fi
 UID_D=$(id -u vtpm-rtmr)
 GID_D=$(id -g vtpm-rtmr)
 
+# ima_records RT: the PCR 10 records in RT's rtmr2.log (the IMA bridge's extends)
+ima_records() {
+	grep -c '^vtpm extend 10 ' "$1/rtmr2.log"
+}
+# wait_ima_records RT N: up to 10 s for there to be N of them
+wait_ima_records() {
+	i=0
+	while [ $i -lt 100 ]; do
+		[ "$(ima_records "$1")" -eq "$2" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # a synthetic IMA list (root's, 0600): the bridge keeps reading it after the switch
 python3 tests/integration/ima_list.py write "$T_DIR/ima.bin" 3
 chmod 0600 "$T_DIR/ima.bin"
@@ -60,12 +75,10 @@ check "the logs replay to the sim registers" "$TOOL" --runtime-dir "$RT" --rtmr-
 	log verify
 check "NV_DefineSpace (a state write) after the switch" \
 	tpm2_nvdefine 0x1500020 -C o -s 8 -a "ownerread|ownerwrite|authread|authwrite"
-before=$(grep -c '^vtpm extend 10 ' "$RT/rtmr2.log")
+before=$(ima_records "$RT")
 python3 tests/integration/ima_list.py write "$T_DIR/ima.bin" 2 --start 3 --append
 check "the IMA bridge still reads the root-only list (2 entries more)" \
-	sh -c "i=0; while [ \$i -lt 100 ]; do
-		[ \$(grep -c '^vtpm extend 10 ' '$RT/rtmr2.log') -eq $((before + 2)) ] && exit 0
-		sleep 0.1; i=\$((i + 1)); done; exit 1"
+	wait_ima_records "$RT" $((before + 2))
 check "SIGTERM: the daemon exits 0" stop_daemon
 check "and removed its tcti file" test ! -e "$RT/tcti"
 check "the state files are vtpm-rtmr's" sh -c \
@@ -122,12 +135,10 @@ if start_daemon "$T_DIR/unit.log" $UARGS; then
 	check "User=: PCR_Extend and log verify after the drop" sh -c \
 		"TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=$PORTU tpm2_pcrextend 9:sha256=$D &&
 		 '$TOOL' --runtime-dir '$RTU' --rtmr-backend sim log verify"
-	before=$(grep -c '^vtpm extend 10 ' "$RTU/rtmr2.log")
+	before=$(ima_records "$RTU")
 	python3 tests/integration/ima_list.py write "$T_DIR/ima-u.bin" 1 --start 3 --append
 	check "User=: the IMA bridge reads the root-only list it opened with CAP_DAC_OVERRIDE" \
-		sh -c "i=0; while [ \$i -lt 100 ]; do
-			[ \$(grep -c '^vtpm extend 10 ' '$RTU/rtmr2.log') -eq $((before + 1)) ] && exit 0
-			sleep 0.1; i=\$((i + 1)); done; exit 1"
+		wait_ima_records "$RTU" $((before + 1))
 	check "User=: SIGTERM: the daemon exits 0" stop_daemon
 else
 	fail "daemon start as vtpm-rtmr with ambient CAP_SYS_ADMIN CAP_DAC_OVERRIDE"
