@@ -142,15 +142,12 @@ int read_fd_all(int fd, char **out, size_t *outlen, size_t max)
 				return -ENOMEM;
 			buf = nb;
 		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
+		n = read_full(fd, buf + len, cap - len);
+		if (n < 0)
+			return (int)n;
 		len += (size_t)n;
+		if (len < cap)
+			break; /* end of file */
 	}
 	buf[len] = '\0';
 	*out = TAKE_PTR(buf);
