@@ -15,43 +15,14 @@
 #include <cmocka.h>
 #include <tss2/tss2_tpm2_types.h>
 
+#include "byte_builder.h"
 #include "eventlog/cel_tlv.h"
-
-struct hb {
-	uint8_t b[2048];
-	size_t n;
-};
-
-static void hb_put(struct hb *h, const void *p, size_t n)
-{
-	assert_true(h->n + n <= sizeof(h->b));
-	memcpy(h->b + h->n, p, n);
-	h->n += n;
-}
-
-static void hb_u8(struct hb *h, uint8_t v)
-{
-	hb_put(h, &v, 1);
-}
-
-static void hb_be32(struct hb *h, uint32_t v)
-{
-	uint8_t p[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-
-	hb_put(h, p, 4);
-}
 
 static void hb_tlv(struct hb *h, uint8_t type, const void *v, uint32_t len)
 {
 	hb_u8(h, type);
 	hb_be32(h, len);
 	hb_put(h, v, len);
-}
-
-static void assert_has(const char *hay, const char *needle)
-{
-	if (!strstr(hay, needle))
-		fail_msg("'%s' does not contain '%s'", hay, needle);
 }
 
 /*

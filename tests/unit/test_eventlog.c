@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "byte_builder.h"
 #include "eventlog/eventlog.h"
 
 #define SHA384_LEN 48
@@ -134,12 +135,6 @@ static int replay_str(struct evlog_replay *r, const char *text, char *err, size_
 {
 	evlog_replay_init(r, alg("sha384"));
 	return evlog_replay_text(r, text, strlen(text), "t.log", NULL, NULL, err, errlen);
-}
-
-static void assert_has(const char *hay, const char *needle)
-{
-	if (!strstr(hay, needle))
-		fail_msg("'%s' does not contain '%s'", hay, needle);
 }
 
 static void assert_prefix(const char *s, const char *prefix)

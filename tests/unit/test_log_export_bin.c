@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "byte_builder.h"
 #include "eventlog/eventlog.h"
 #include "eventlog/cel_tlv.h"
 #include "eventlog/export_bin.h"
@@ -33,12 +34,6 @@ static const struct hash_alg *alg(const char *name)
 
 	assert_non_null(a);
 	return a;
-}
-
-static void assert_has(const char *hay, const char *needle)
-{
-	if (!strstr(hay, needle))
-		fail_msg("'%s' does not contain '%s'", hay, needle);
 }
 
 static void sha384(const void *data, size_t len, uint8_t out[48])

@@ -17,44 +17,10 @@
 #include <tss2/tss2_tpm2_types.h>
 #include <openssl/evp.h>
 
+#include "byte_builder.h"
 #include "eventlog/tcg2.h"
 
 /* ---- independent helpers (no code under test) ---- */
-
-struct hb {
-	uint8_t b[4096];
-	size_t n;
-};
-
-static void hb_put(struct hb *h, const void *p, size_t n)
-{
-	assert_true(h->n + n <= sizeof(h->b));
-	memcpy(h->b + h->n, p, n);
-	h->n += n;
-}
-
-static void hb_u8(struct hb *h, uint8_t v)
-{
-	hb_put(h, &v, 1);
-}
-
-static void hb_le16(struct hb *h, uint16_t v)
-{
-	hb_u8(h, (uint8_t)v);
-	hb_u8(h, (uint8_t)(v >> 8));
-}
-
-static void hb_le32(struct hb *h, uint32_t v)
-{
-	hb_le16(h, (uint16_t)v);
-	hb_le16(h, (uint16_t)(v >> 16));
-}
-
-static void hb_fill(struct hb *h, uint8_t byte, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		hb_u8(h, byte);
-}
 
 static void md(const char *name, const void *data, size_t len, uint8_t *out)
 {
@@ -80,12 +46,6 @@ static const struct hash_alg *alg(const char *name)
 
 	assert_non_null(a);
 	return a;
-}
-
-static void assert_has(const char *hay, const char *needle)
-{
-	if (!strstr(hay, needle))
-		fail_msg("'%s' does not contain '%s'", hay, needle);
 }
 
 /*
