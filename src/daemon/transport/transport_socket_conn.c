@@ -15,6 +15,17 @@
 #include "daemon/transport/ctrl_channel.h"
 #include "tpm_cmds/tpm_frame.h"
 
+/* Counts the moments connections become idle (accepted, or a message answered): the order in
+ * which they did, which since_ms (a millisecond clock) cannot tell apart in a burst of
+ * connects. The socket loop runs in one thread. */
+static uint64_t idle_events;
+
+static void conn_idle_now(struct conn *c)
+{
+	c->since_ms = now_ms();
+	c->idle_order = ++idle_events;
+}
+
 void conn_close(struct conn *c)
 {
 	if (c->len)
@@ -102,11 +113,12 @@ struct conn *conn_claim(struct conn_table *t, int fd, bool ctrl, struct conn **e
 		if (c->ctrl != ctrl)
 			continue;
 		used++;
-		if (!c->going && c->len == 0 && (!oldest || c->since_ms < oldest->since_ms))
+		if (!c->going && c->len == 0 && (!oldest || c->idle_order < oldest->idle_order))
 			oldest = c;
 	}
 	if (used < (ctrl ? MAX_CTRL_CONNS : MAX_DATA_CONNS) && free_slot) {
-		*free_slot = (struct conn){ .fd = fd, .ctrl = ctrl, .since_ms = now_ms() };
+		*free_slot = (struct conn){ .fd = fd, .ctrl = ctrl };
+		conn_idle_now(free_slot);
 		return free_slot;
 	}
 	*evict = oldest;
@@ -211,7 +223,7 @@ static enum conn_step data_step(struct conn *c, struct service *svc, size_t *ole
 	memmove(c->buf, c->buf + hdr.size, c->len - hdr.size);
 	c->len -= hdr.size;
 	c->spoke = true;
-	c->since_ms = now_ms(); /* idle since, or the next message's clock */
+	conn_idle_now(c); /* idle since, or the next message's clock */
 	return CONN_REPLY;
 }
 
@@ -226,7 +238,7 @@ static enum conn_step ctrl_step(struct conn *c, struct service *svc, size_t *ole
 	*olen = ctrl_handle(svc, c->buf, c->len, c->out, CONN_BUF, &actions);
 	c->len = 0;
 	c->spoke = true;
-	c->since_ms = now_ms();
+	conn_idle_now(c);
 	if (actions & CTRL_ACTION_TERMINATE)
 		*terminate = true;
 	return CONN_REPLY;

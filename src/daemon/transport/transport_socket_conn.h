@@ -37,6 +37,8 @@ struct conn {
 	bool going;   /* being closed by its loop: neither claimed nor made room for again */
 	size_t len;
 	uint64_t since_ms; /* accepted, or the first byte of the message being received came */
+	uint64_t idle_order; /* when it last became idle, as a count of such events: the oldest
+			      * idle connection is evicted first, also within one millisecond */
 	uint8_t *buf; /* input: CONN_BUF bytes once the connection has sent something */
 	uint8_t *out; /* the response being sent: CONN_BUF bytes, allocated with buf */
 };
