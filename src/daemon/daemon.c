@@ -224,7 +224,8 @@ static enum transport_kind choose_transport(const struct daemon_options *o)
  * --runas: what the daemon needs as root is done (the device made, every file open); the
  * state files become the user's, who rewrites them from now on (the directories already are:
  * safe_fs.h). The IMA bridge's thread runs already: setresuid() changes it too (glibc applies
- * it to every thread), and it holds no capability afterwards either.
+ * it to every thread), and it holds no capability afterwards either. A daemon started as an
+ * unprivileged user with capabilities (the unit) only drops those: privileges_drop().
  */
 static int drop_privileges(struct daemon *d, char *err, size_t errlen)
 {

@@ -403,7 +403,7 @@ uint32_t mirror_pcrs_of(const struct mirror *m, unsigned idx)
 }
 
 /* The group in one log: first (startup clear or restart), map, ek, ak (DESIGN.md). */
-int mirror_write_group(struct mirror *m, unsigned idx, const char *first, char *why,
+static int write_group(struct mirror *m, unsigned idx, const char *first, char *why,
 		       size_t whylen)
 {
 	char line[3][128];
@@ -423,20 +423,25 @@ int mirror_write_group(struct mirror *m, unsigned idx, const char *first, char *
 	return 0;
 }
 
+int mirror_write_groups(struct mirror *m, const char *first, char *err, size_t errlen)
+{
+	if (!m->identity_set)
+		return set_error(err, errlen, "the EK and AK to record are not known yet");
+	for (unsigned i = 0; i < RTMR_MAX; i++)
+		if (m->logs[i].used && write_group(m, i, first, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
 int mirror_new_instance(struct mirror *m, char *err, size_t errlen)
 {
 	char first[32];
 
 	if (!m)
 		return 0;
-	if (!m->identity_set)
-		return set_error(err, errlen, "the EK and AK to record are not known yet");
 	if (evlog_fmt_startup_clear(first, sizeof(first)) < 0)
 		return set_error(err, errlen, "cannot format a startup record");
-	for (unsigned i = 0; i < RTMR_MAX; i++)
-		if (m->logs[i].used && mirror_write_group(m, i, first, err, errlen) < 0)
-			return -1;
-	return 0;
+	return mirror_write_groups(m, first, err, errlen);
 }
 
 int mirror_prepare(struct mirror *m, const uint8_t *cmd, size_t len, struct mirror_op *op)

@@ -53,8 +53,8 @@ int mirror_write_record(struct mirror *m, unsigned idx, const char *line, size_t
 			size_t whylen);
 /* mirror.c: the PCRs mirrored into RTMR idx, a bit each. */
 uint32_t mirror_pcrs_of(const struct mirror *m, unsigned idx);
-/* mirror.c: the map, ek and ak records after a startup or restart record. */
-int mirror_write_group(struct mirror *m, unsigned idx, const char *first, char *why,
-		       size_t whylen);
+/* mirror.c: in every log, first (a startup or restart record), then the map, ek and ak
+ * records. 0, or -1 with err set (the EK and AK not known yet, or a write failed). */
+int mirror_write_groups(struct mirror *m, const char *first, char *err, size_t errlen);
 
 #endif

@@ -226,14 +226,9 @@ int mirror_restart_instance(struct mirror *m, char *err, size_t errlen)
 {
 	char first[32];
 
-	if (!m->identity_set)
-		return set_error(err, errlen, "the EK and AK to record are not known yet");
 	if (evlog_fmt_restart(first, sizeof(first)) < 0)
 		return set_error(err, errlen, "cannot format a restart record");
-	for (unsigned i = 0; i < RTMR_MAX; i++)
-		if (m->logs[i].used && mirror_write_group(m, i, first, err, errlen) < 0)
-			return -1;
-	return 0;
+	return mirror_write_groups(m, first, err, errlen);
 }
 
 void mirror_note(struct mirror *m, const char *text)

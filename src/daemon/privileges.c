@@ -94,6 +94,15 @@ static int switch_user(const struct runas *ra, char *err, size_t errlen)
 	return 0;
 }
 
+/* Empty this thread's effective, permitted and inheritable sets. 0, or -1 with errno. */
+static int capset_none(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+	return (int)syscall(SYS_capset, &h, none);
+}
+
 /* root with --runas: become ra's user with no capability left. */
 static int become_user(const struct runas *ra, char *err, size_t errlen)
 {
@@ -123,12 +132,10 @@ static int become_user(const struct runas *ra, char *err, size_t errlen)
  */
 static int drop_capabilities(char *err, size_t errlen)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
 	bool had = !no_capabilities();
 
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if (had && syscall(SYS_capset, &h, none) < 0)
+	if (had && capset_none() < 0)
 		return set_error(err, errlen, "cannot drop the capabilities: capset: %s",
 				 strerror(errno));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -143,10 +150,7 @@ static int drop_capabilities(char *err, size_t errlen)
 
 void privileges_drop_thread_capabilities(void)
 {
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
-
-	if (geteuid() != 0 && !no_capabilities() && syscall(SYS_capset, &h, none) < 0)
+	if (geteuid() != 0 && !no_capabilities() && capset_none() < 0)
 		log_warn("a thread could not drop its capabilities: capset: %s", strerror(errno));
 }
 
